@@ -1,0 +1,102 @@
+/**
+ * npm run bench:overhead — what Lasso costs on the hot path, measured side by side in one run:
+ * a fast static upstream hit directly, through a bare undici pass-through, and through Lasso.
+ * Each server runs in its own process; the load generator runs here.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { closedLoop } from './load.js';
+import type { LoadResult } from './load.js';
+import type { TargetKind } from './target.js';
+
+interface Target {
+  child: ChildProcess;
+  url: string;
+}
+
+const TARGET_SCRIPT = fileURLToPath(new URL('./target.js', import.meta.url));
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
+
+function startTarget(kind: TargetKind, upstreamUrl?: string): Promise<Target> {
+  const child = fork(TARGET_SCRIPT, upstreamUrl ? [kind, upstreamUrl] : [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+    child.on('message', (msg: { ready?: boolean; url?: string }) => {
+      if (msg.ready && msg.url) resolve({ child, url: msg.url });
+    });
+  });
+}
+
+function cpuMicros(target: Target): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: { cpu?: NodeJS.CpuUsage }): void => {
+      if (!msg.cpu) return;
+      target.child.off('message', onMessage);
+      resolve(msg.cpu.user + msg.cpu.system);
+    };
+    target.child.on('message', onMessage);
+    target.child.send('cpu');
+  });
+}
+
+async function measure(target: Target): Promise<LoadResult & { cpuMicrosPerRequest: number }> {
+  const before = await cpuMicros(target);
+  const result = await closedLoop({ url: target.url, body: BODY, concurrency: CONCURRENCY, durationMs: DURATION_MS, warmupMs: 1000 });
+  const after = await cpuMicros(target);
+  // Warm-up requests burn CPU too; count them out proportionally is not possible, so include them.
+  const warmupShare = 1000 / (1000 + result.durationMs);
+  return { ...result, cpuMicrosPerRequest: ((after - before) * (1 - warmupShare)) / Math.max(1, result.requests) };
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+async function main(): Promise<void> {
+  const upstream = await startTarget('upstream');
+  const passthrough = await startTarget('passthrough', upstream.url);
+  const lasso = await startTarget('lasso', upstream.url);
+  const arms: Record<string, Target> = { direct: upstream, passthrough, lasso };
+  const results: Record<string, ReturnType<typeof measure> extends Promise<infer R> ? R[] : never> = { direct: [], passthrough: [], lasso: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, target] of Object.entries(arms)) {
+        const r = await measure(target);
+        results[name]!.push(r);
+        process.stderr.write(`round ${round + 1} ${name.padEnd(11)} ${r.throughput.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}\n`);
+      }
+    }
+  } finally {
+    for (const t of Object.values(arms)) t.child.kill('SIGKILL');
+  }
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([name, rs]) => [
+      name,
+      {
+        throughput: Math.round(mean(rs.map((r) => r.throughput))),
+        p50Ms: +mean(rs.map((r) => r.p50Ms)).toFixed(3),
+        p99Ms: +mean(rs.map((r) => r.p99Ms)).toFixed(3),
+        errors: rs.reduce((a, r) => a + r.errors, 0),
+        cpuMicrosPerRequest: +mean(rs.map((r) => r.cpuMicrosPerRequest)).toFixed(1),
+      },
+    ]),
+  ) as Record<'direct' | 'passthrough' | 'lasso', { throughput: number; p50Ms: number; p99Ms: number; errors: number; cpuMicrosPerRequest: number }>;
+  const ratio = summary.lasso.throughput / summary.passthrough.throughput;
+  console.log('\narm          req/s    p50 ms   p99 ms   errors   server CPU µs/req');
+  for (const [name, s] of Object.entries(summary)) {
+    console.log(`${name.padEnd(12)} ${String(s.throughput).padStart(6)}   ${s.p50Ms.toFixed(2).padStart(6)}   ${s.p99Ms.toFixed(2).padStart(6)}   ${String(s.errors).padStart(6)}   ${s.cpuMicrosPerRequest.toFixed(1).padStart(8)}`);
+  }
+  console.log(`\nLasso / pass-through throughput ratio: ${ratio.toFixed(3)} (goal >= 0.85)`);
+  console.log(`Lasso CPU per request: ${summary.lasso.cpuMicrosPerRequest.toFixed(1)} µs (pass-through ${summary.passthrough.cpuMicrosPerRequest.toFixed(1)} µs)`);
+  console.log(JSON.stringify({ bench: 'overhead', durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3) }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

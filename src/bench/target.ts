@@ -1,0 +1,53 @@
+/**
+ * Child process for benchmarks: runs one server (static upstream, pass-through or Lasso) so the load
+ * generator never shares an event loop with what it measures. Talks to the parent over IPC:
+ * sends { ready, url } once listening, answers { cpu } requests with process.cpuUsage().
+ */
+import { startLasso } from '../app.js';
+import { startStaticUpstream } from '../chaos/static-upstream.js';
+import { lassoConfigSchema } from '../config/index.js';
+import { createLogger } from '../observability/logger.js';
+import { listen } from '../server/http-server.js';
+import { createPassThrough } from './passthrough.js';
+
+export type TargetKind = 'upstream' | 'passthrough' | 'lasso';
+
+async function start(kind: TargetKind, upstreamUrl: string | undefined): Promise<string> {
+  switch (kind) {
+    case 'upstream':
+      return (await startStaticUpstream({ port: 0 })).url;
+    case 'passthrough': {
+      const { server } = createPassThrough(requireUrl(upstreamUrl));
+      const port = await listen(server, '127.0.0.1', 0);
+      return `http://127.0.0.1:${port}/`;
+    }
+    case 'lasso': {
+      const config = lassoConfigSchema.parse({
+        server: { host: '127.0.0.1', port: 0 },
+        logging: { level: 'silent' },
+        chains: { bench: { chainId: 1, headPollIntervalMs: 1000, providers: [{ id: 'static', url: requireUrl(upstreamUrl) }] } },
+      });
+      const lasso = await startLasso({ config, logger: createLogger('silent') });
+      return `${lasso.url}/rpc/bench`;
+    }
+  }
+}
+
+function requireUrl(url: string | undefined): string {
+  if (!url) throw new Error('upstream url required');
+  return url;
+}
+
+const [kind, upstreamUrl] = process.argv.slice(2) as [TargetKind, string | undefined];
+start(kind, upstreamUrl).then(
+  (url) => {
+    process.on('message', (msg: unknown) => {
+      if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+    });
+    process.send?.({ ready: true, url });
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,26 @@
+export { ConfigError, formatPath, type ConfigIssue } from './errors.js';
+export { substituteEnv, type Env } from './env.js';
+export { DEFAULT_CONFIG_FILES, findDefaultConfigPath, loadConfigFile, parseConfigText } from './load.js';
+export { redactUrl, redactUrlsInText } from './redact.js';
+export { summarizeConfig } from './summary.js';
+export {
+  BreakerSchema,
+  ChainSchema,
+  LassoConfigSchema,
+  lassoConfigSchema,
+  LOG_LEVELS,
+  LoggingSchema,
+  NAME_PATTERN,
+  ProviderSchema,
+  ServerSchema,
+  STRATEGY_NAMES,
+  StrategyNameSchema,
+  type BreakerConfig,
+  type ChainConfig,
+  type LassoConfig,
+  type LoggingConfig,
+  type LogLevel,
+  type ProviderConfig,
+  type ServerConfig,
+  type StrategyName,
+} from './schema.js';

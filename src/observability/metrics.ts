@@ -1,0 +1,113 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Latency buckets in seconds: fine below 100 ms where a proxy lives, coarse up to the 30 s deadline. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Every Prometheus metric Lasso exports, in one registry per Lasso instance (so several instances
+ * in one process, as in tests, never share counters).
+ */
+export class LassoMetrics {
+  readonly registry = new Registry();
+
+  /** Client requests (batch items count one each) by final outcome. */
+  readonly requests = new Counter({
+    name: 'lasso_requests_total',
+    help: 'Client JSON-RPC requests by chain, method, transport and outcome (success | rpc_error | failed | invalid)',
+    labelNames: ['chain', 'method', 'transport', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new Histogram({
+    name: 'lasso_request_duration_seconds',
+    help: 'End-to-end latency of client requests as seen by Lasso',
+    labelNames: ['chain', 'method', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly attempts = new Counter({
+    name: 'lasso_upstream_attempts_total',
+    help: 'Upstream attempts by provider and result class (success | deterministic | rate_limit | capability | provider_failure | cancelled)',
+    labelNames: ['chain', 'provider', 'transport', 'method', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'lasso_upstream_duration_seconds',
+    help: 'Latency of upstream attempts',
+    labelNames: ['chain', 'provider', 'method'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly failovers = new Counter({
+    name: 'lasso_failovers_total',
+    help: 'Times a request moved on from a failed attempt to another provider',
+    labelNames: ['chain', 'method', 'from_provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerState = new Gauge({
+    name: 'lasso_breaker_state',
+    help: 'Circuit breaker state per channel: 0 closed, 1 half-open, 2 open',
+    labelNames: ['chain', 'provider', 'transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerTransitions = new Counter({
+    name: 'lasso_breaker_transitions_total',
+    help: 'Circuit breaker transitions per channel',
+    labelNames: ['chain', 'provider', 'transport', 'from', 'to'] as const,
+    registers: [this.registry],
+  });
+
+  readonly providerHead = new Gauge({
+    name: 'lasso_provider_head_block',
+    help: 'Latest block number reported by each provider',
+    labelNames: ['chain', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly providerLag = new Gauge({
+    name: 'lasso_provider_lag_blocks',
+    help: 'Blocks each provider is behind the chain head',
+    labelNames: ['chain', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly chainHead = new Gauge({
+    name: 'lasso_chain_head_block',
+    help: 'Highest block number seen on the chain across providers',
+    labelNames: ['chain'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimited = new Counter({
+    name: 'lasso_rate_limit_cooldowns_total',
+    help: 'Rate-limit answers that put a channel in cooldown',
+    labelNames: ['chain', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly invalidRequests = new Counter({
+    name: 'lasso_invalid_requests_total',
+    help: 'Client input rejected before routing, by JSON-RPC error code and reason',
+    labelNames: ['transport', 'code', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { collectProcessMetrics?: boolean } = {}) {
+    if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lasso_' });
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+export const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;

@@ -1,0 +1,84 @@
+import type { ParsedItem, ParsedPayload } from '../jsonrpc/parse.js';
+import { serializeBatchResponse, serializeResponse } from '../jsonrpc/parse.js';
+import type { JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/types.js';
+import type { ChainRuntime } from '../providers/chain-runtime.js';
+import type { ExecuteDeps, RouteOptions, RoutedResponse } from './execute.js';
+import { executeRequest } from './execute.js';
+
+export type ClientTransport = 'http' | 'ws';
+
+export interface PayloadResult {
+  /** Serialized JSON-RPC answer; undefined when nothing must be sent back (notifications only). */
+  body: string | undefined;
+  /** Providers that served at least one item, in first-served order. */
+  providers: string[];
+  attempts: number;
+}
+
+/**
+ * Runs a parsed single request or batch against one chain. Batch items are routed and failed over
+ * independently and concurrently; the response keeps the request order and omits notifications.
+ */
+export async function handlePayload(
+  chain: ChainRuntime,
+  payload: Exclude<ParsedPayload, { kind: 'error' }>,
+  route: RouteOptions,
+  transport: ClientTransport,
+  deps: ExecuteDeps,
+): Promise<PayloadResult> {
+  const items = payload.kind === 'single' ? [payload.item] : payload.items;
+  const routed = await Promise.all(items.map((item) => runItem(chain, item, route, transport, deps)));
+  const providers: string[] = [];
+  let attempts = 0;
+  const parts: string[] = [];
+  for (const r of routed) {
+    if (r.routed) {
+      attempts += r.routed.attempts;
+      if (r.routed.providerId !== undefined && !providers.includes(r.routed.providerId)) providers.push(r.routed.providerId);
+    }
+    if (r.response) parts.push(serializeResponse(r.response, r.rawId));
+  }
+  const body = payload.kind === 'single' ? parts[0] : parts.length > 0 ? serializeBatchResponse(parts) : undefined;
+  return { body, providers, attempts };
+}
+
+async function runItem(
+  chain: ChainRuntime,
+  item: ParsedItem,
+  route: RouteOptions,
+  transport: ClientTransport,
+  deps: ExecuteDeps,
+): Promise<{ response: JsonRpcResponse | undefined; rawId?: string | undefined; routed?: RoutedResponse }> {
+  if (item.kind === 'invalid') {
+    deps.metrics.invalidRequests.inc({ transport, code: String(item.response.error.code), reason: 'invalid_request' });
+    return { response: item.response, rawId: item.rawId };
+  }
+  const request: JsonRpcRequest = item.request;
+  const startedAt = performance.now();
+  const routed = await executeRequest(chain, request.method, request.params, route, transport, deps);
+  const seconds = (performance.now() - startedAt) / 1000;
+  const method = metricMethodLabel(request.method);
+  deps.metrics.requests.inc({ chain: chain.name, method, transport, outcome: routed.outcome });
+  deps.metrics.requestDuration.observe({ chain: chain.name, method, outcome: routed.outcome }, seconds);
+  deps.logger.debug(
+    { chain: chain.name, method: request.method, outcome: routed.outcome, provider: routed.providerId, attempts: routed.attempts, ms: seconds * 1000 },
+    'request',
+  );
+  if (!('id' in request) || request.id === undefined) return { response: undefined, routed };
+  const response: JsonRpcResponse =
+    'result' in routed.body
+      ? { jsonrpc: '2.0', id: request.id, result: routed.body.result }
+      : { jsonrpc: '2.0', id: request.id, error: routed.body.error };
+  return { response, rawId: item.rawId, routed };
+}
+
+const MAX_METHOD_LABELS = 256;
+const methodLabels = new Set<string>();
+
+/** Method names come from clients: bound the label set so a client cannot explode metric cardinality. */
+export function metricMethodLabel(method: string): string {
+  if (methodLabels.has(method)) return method;
+  if (methodLabels.size >= MAX_METHOD_LABELS || !/^[a-z]+_[A-Za-z0-9]{1,48}$/.test(method)) return 'other';
+  methodLabels.add(method);
+  return method;
+}

@@ -1,0 +1,198 @@
+import type { Classification } from './classify.js';
+
+export interface CapabilityMemoryOptions {
+  /** How long a learned gap is trusted before the provider gets another chance. @default 600_000 */
+  ttlMs?: number;
+  /**
+   * Bound on remembered (provider, method) pairs. Method names come from clients, so an unbounded
+   * map would grow with every made-up method; the oldest entries go first. @default 10_000
+   */
+  maxEntries?: number;
+  /** Clock in ms. @default Date.now */
+  now?: () => number;
+}
+
+/** Request facts that refine a capability check. */
+export interface CapabilityContext {
+  /** Blocks spanned by a log query (see `logsRangeSize`); undefined when unknown. */
+  rangeSize?: number;
+}
+
+export interface CapabilityEntrySnapshot {
+  providerId: string;
+  method: string;
+  /** The method is unsupported until this time (ms since epoch). */
+  unsupportedUntil: number | undefined;
+  /** Smallest range (blocks) seen failing as too large, and until when that is trusted. */
+  rangeLimit: { failingSize: number; until: number } | undefined;
+}
+
+interface Entry {
+  unsupportedUntil: number | undefined;
+  rangeLimit: { failingSize: number; until: number } | undefined;
+}
+
+/**
+ * What each provider cannot do, learned from `capability` errors, per (provider, method), for a TTL.
+ *
+ * - unsupported method: skip the provider for that method entirely.
+ * - range too large (eth_getLogs...): remember the smallest failing range size and skip the
+ *   provider only for ranges at least that large. Simple by design: the real limit may be a
+ *   result count rather than a block count, so this is a heuristic that errs towards trying.
+ * - pruned history / unknown block, unsupported params, too large: not remembered. They depend on
+ *   the block or the request, not the method (a full node serves eth_call at latest but not at an
+ *   old block); the request fails over and the next request tries again. Archive needs belong in
+ *   config (the provider's archive flag).
+ */
+export class CapabilityMemory {
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(options: CapabilityMemoryOptions = {}) {
+    this.#ttlMs = options.ttlMs ?? 600_000;
+    this.#maxEntries = Math.max(1, options.maxEntries ?? 10_000);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Learns from a `capability` classification (other classes are ignored). */
+  record(providerId: string, method: string, c: Classification, context: CapabilityContext = {}): void {
+    if (c.errorClass !== 'capability') return;
+    if (c.capabilityKind === 'unsupported_method') this.markUnsupported(providerId, method);
+    else if (c.capabilityKind === 'range_too_large' && context.rangeSize !== undefined) {
+      this.markRangeTooLarge(providerId, method, context.rangeSize);
+    }
+  }
+
+  /** The provider does not serve `method`: skip it for that method for the TTL. */
+  markUnsupported(providerId: string, method: string): void {
+    const entry = this.#take(providerId, method);
+    entry.unsupportedUntil = this.#now() + this.#ttlMs;
+    this.#put(providerId, method, entry);
+  }
+
+  /** A query spanning `rangeSize` blocks was too large: skip ranges at least that large for the TTL. */
+  markRangeTooLarge(providerId: string, method: string, rangeSize: number): void {
+    if (!(Number.isFinite(rangeSize) && rangeSize >= 1)) return;
+    const entry = this.#take(providerId, method);
+    const failingSize = entry.rangeLimit === undefined ? rangeSize : Math.min(entry.rangeLimit.failingSize, rangeSize);
+    entry.rangeLimit = { failingSize, until: this.#now() + this.#ttlMs };
+    this.#put(providerId, method, entry);
+  }
+
+  /**
+   * A successful answer: a range at least as large as the remembered failing size worked, so the
+   * provider's limit changed (or was a result-count limit); forget it.
+   */
+  recordSuccess(providerId: string, method: string, context: CapabilityContext = {}): void {
+    const key = keyOf(providerId, method);
+    const entry = this.#entries.get(key);
+    if (entry?.rangeLimit === undefined || context.rangeSize === undefined) return;
+    if (context.rangeSize >= entry.rangeLimit.failingSize) {
+      entry.rangeLimit = undefined;
+      if (entry.unsupportedUntil === undefined) this.#entries.delete(key);
+    }
+  }
+
+  /** Should selection skip this provider for this request? */
+  isUnsupported(providerId: string, method: string, context: CapabilityContext = {}): boolean {
+    const key = keyOf(providerId, method);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    const now = this.#now();
+    if (entry.unsupportedUntil !== undefined && entry.unsupportedUntil <= now) entry.unsupportedUntil = undefined;
+    if (entry.rangeLimit !== undefined && entry.rangeLimit.until <= now) entry.rangeLimit = undefined;
+    if (entry.unsupportedUntil === undefined && entry.rangeLimit === undefined) {
+      this.#entries.delete(key);
+      return false;
+    }
+    if (entry.unsupportedUntil !== undefined) return true;
+    return entry.rangeLimit !== undefined && context.rangeSize !== undefined && context.rangeSize >= entry.rangeLimit.failingSize;
+  }
+
+  /** Forgets what was learned about a provider (one method, or all). */
+  forget(providerId: string, method?: string): void {
+    if (method !== undefined) {
+      this.#entries.delete(keyOf(providerId, method));
+      return;
+    }
+    for (const key of [...this.#entries.keys()]) if (key.startsWith(`${providerId}\u0000`)) this.#entries.delete(key);
+  }
+
+  /** Live (unexpired) entries. */
+  snapshot(): CapabilityEntrySnapshot[] {
+    this.#pruneExpired();
+    const out: CapabilityEntrySnapshot[] = [];
+    for (const [key, entry] of this.#entries) {
+      const [providerId = '', method = ''] = key.split('\u0000');
+      out.push({ providerId, method, unsupportedUntil: entry.unsupportedUntil, rangeLimit: entry.rangeLimit && { ...entry.rangeLimit } });
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #take(providerId: string, method: string): Entry {
+    const key = keyOf(providerId, method);
+    const entry = this.#entries.get(key) ?? { unsupportedUntil: undefined, rangeLimit: undefined };
+    // Re-inserted by #put so the Map's insertion order stays "least recently learned first".
+    this.#entries.delete(key);
+    return entry;
+  }
+
+  #put(providerId: string, method: string, entry: Entry): void {
+    this.#entries.set(keyOf(providerId, method), entry);
+    if (this.#entries.size > this.#maxEntries) this.#pruneExpired();
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+
+  #pruneExpired(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#entries) {
+      if (entry.unsupportedUntil !== undefined && entry.unsupportedUntil <= now) entry.unsupportedUntil = undefined;
+      if (entry.rangeLimit !== undefined && entry.rangeLimit.until <= now) entry.rangeLimit = undefined;
+      if (entry.unsupportedUntil === undefined && entry.rangeLimit === undefined) this.#entries.delete(key);
+    }
+  }
+}
+
+function keyOf(providerId: string, method: string): string {
+  return `${providerId}\u0000${method}`;
+}
+
+const HEAD_TAGS = new Set(['latest', 'pending', 'safe', 'finalized']);
+
+/**
+ * Blocks spanned by an eth_getLogs filter (`params` as sent by the client), for range-limit
+ * memory. Tags latest/pending/safe/finalized resolve to `head` (an approximation: safe and
+ * finalized are a little behind), `earliest` to 0, a missing bound to latest, a `blockHash`
+ * filter to 1. Undefined when it cannot be resolved (unknown head, bad params, from > to).
+ */
+export function logsRangeSize(params: unknown, head: number | undefined): number | undefined {
+  const filter = Array.isArray(params) ? params[0] : undefined;
+  if (filter === null || typeof filter !== 'object') return undefined;
+  const f = filter as Record<string, unknown>;
+  if (f['blockHash'] !== undefined) return 1;
+  const from = resolveBlock(f['fromBlock'], head);
+  const to = resolveBlock(f['toBlock'], head);
+  if (from === undefined || to === undefined || to < from) return undefined;
+  return to - from + 1;
+}
+
+function resolveBlock(tag: unknown, head: number | undefined): number | undefined {
+  if (tag === undefined || tag === null) return head;
+  if (typeof tag === 'number') return Number.isSafeInteger(tag) && tag >= 0 ? tag : undefined;
+  if (typeof tag !== 'string') return undefined;
+  if (HEAD_TAGS.has(tag)) return head;
+  if (tag === 'earliest') return 0;
+  if (!/^0x[0-9a-fA-F]+$/.test(tag)) return undefined;
+  const n = Number.parseInt(tag, 16);
+  return Number.isSafeInteger(n) ? n : undefined;
+}

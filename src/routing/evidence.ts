@@ -1,0 +1,305 @@
+export interface EvidenceOptions {
+  /**
+   * Half-life of latency evidence. Each sample's weight halves every `halfLifeMs`, so after an
+   * idle period the next samples dominate instead of averaging with stale ones. @default 30_000
+   */
+  halfLifeMs?: number;
+  /**
+   * Cap on the total weight of a latency average (in samples). Without it a busy channel would
+   * average 30 s worth of traffic (thousands of samples) and react to a slowdown only after
+   * seconds; with it the average behaves like a per-sample EWMA with alpha ≈ 1/cap under load
+   * and like a plain time-decayed mean when traffic is light. @default 50
+   */
+  maxEffectiveSamples?: number;
+  /**
+   * Samples needed before `latencyMs` reports a value. The first request on a new connection
+   * pays TCP/TLS setup, so one sample would make a provider look slow and starve it under the
+   * latency-weighted strategy; until then it counts as unmeasured and gets explored. @default 3
+   */
+  minSamples?: number;
+  /** Success-rate window: at most this many most recent attempts... @default 100 */
+  windowSize?: number;
+  /** ...and only those younger than this. @default 60_000 */
+  windowMs?: number;
+  /**
+   * Bound on methods tracked per provider (method names come from clients); the least recently
+   * seen is dropped first. @default 256
+   */
+  maxMethodsPerProvider?: number;
+  /** Clock in ms. @default Date.now */
+  now?: () => number;
+}
+
+export interface MethodEvidenceSnapshot {
+  method: string;
+  /** Time-decayed mean latency of successful attempts; undefined below `minSamples`. */
+  latencyMs: number | undefined;
+  successes: number;
+  failures: number;
+  lastSeenAt: number | undefined;
+}
+
+export interface ProviderEvidenceSnapshot {
+  providerId: string;
+  /** Across all methods; undefined below `minSamples`. */
+  latencyMs: number | undefined;
+  /** Over the sliding window; undefined when the window is empty. */
+  successRate: number | undefined;
+  /** Attempts in the window behind `successRate`. */
+  windowAttempts: number;
+  inFlight: number;
+  successes: number;
+  failures: number;
+  methods: MethodEvidenceSnapshot[];
+}
+
+export interface EvidenceSnapshot {
+  providers: ProviderEvidenceSnapshot[];
+}
+
+/** Time-decayed mean with a weight cap (see EvidenceOptions). */
+class DecayedMean {
+  #sum = 0;
+  #weight = 0;
+  #lastAt: number | undefined;
+  count = 0;
+
+  add(value: number, now: number, halfLifeMs: number, maxWeight: number): void {
+    if (this.#lastAt !== undefined && halfLifeMs > 0) {
+      const decay = 2 ** (-Math.max(0, now - this.#lastAt) / halfLifeMs);
+      this.#sum *= decay;
+      this.#weight *= decay;
+    }
+    this.#sum += value;
+    this.#weight += 1;
+    if (this.#weight > maxWeight) {
+      const k = maxWeight / this.#weight;
+      this.#sum *= k;
+      this.#weight = maxWeight;
+    }
+    this.#lastAt = now;
+    this.count++;
+  }
+
+  /** Decay alone never changes the ratio, so the last known mean survives idle periods. */
+  get value(): number | undefined {
+    return this.#weight > 0 ? this.#sum / this.#weight : undefined;
+  }
+}
+
+interface MethodStats {
+  latency: DecayedMean;
+  successes: number;
+  failures: number;
+  lastSeenAt: number | undefined;
+}
+
+interface ProviderStats {
+  latency: DecayedMean;
+  methods: Map<string, MethodStats>;
+  /** Ring buffer of recent attempts: time and outcome. */
+  windowAt: number[];
+  windowOk: boolean[];
+  windowNext: number;
+  inFlight: number;
+  successes: number;
+  failures: number;
+}
+
+/**
+ * Routing evidence: latency of successful attempts per (provider, method) and per provider,
+ * success rate over a sliding window and in-flight count per provider.
+ *
+ * Keys are plain ids: pass a channel id (e.g. `${providerId}/ws`) instead of a provider id to
+ * keep evidence per channel. What to record is the pipeline's call; the intent is:
+ * `recordSuccess` for results (and optionally deterministic answers: the provider did its job),
+ * `recordFailure` for provider failures, nothing for cancelled attempts.
+ */
+export class EvidenceStore {
+  readonly #halfLifeMs: number;
+  readonly #maxWeight: number;
+  readonly #minSamples: number;
+  readonly #windowSize: number;
+  readonly #windowMs: number;
+  readonly #maxMethods: number;
+  readonly #now: () => number;
+  readonly #providers = new Map<string, ProviderStats>();
+
+  constructor(options: EvidenceOptions = {}) {
+    this.#halfLifeMs = Math.max(0, options.halfLifeMs ?? 30_000);
+    this.#maxWeight = Math.max(1, options.maxEffectiveSamples ?? 50);
+    this.#minSamples = Math.max(1, options.minSamples ?? 3);
+    this.#windowSize = Math.max(1, Math.floor(options.windowSize ?? 100));
+    this.#windowMs = Math.max(1, options.windowMs ?? 60_000);
+    this.#maxMethods = Math.max(1, options.maxMethodsPerProvider ?? 256);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** A successful attempt that took `latencyMs`. */
+  recordSuccess(providerId: string, method: string, latencyMs: number): void {
+    const now = this.#now();
+    const p = this.#provider(providerId);
+    const m = this.#method(p, method);
+    if (Number.isFinite(latencyMs) && latencyMs >= 0) {
+      m.latency.add(latencyMs, now, this.#halfLifeMs, this.#maxWeight);
+      p.latency.add(latencyMs, now, this.#halfLifeMs, this.#maxWeight);
+    }
+    m.successes++;
+    m.lastSeenAt = now;
+    p.successes++;
+    this.#pushWindow(p, now, true);
+  }
+
+  /** A failed attempt (provider failure). Latency is not recorded: timeouts would only measure the timeout. */
+  recordFailure(providerId: string, method: string): void {
+    const now = this.#now();
+    const p = this.#provider(providerId);
+    const m = this.#method(p, method);
+    m.failures++;
+    m.lastSeenAt = now;
+    p.failures++;
+    this.#pushWindow(p, now, false);
+  }
+
+  /**
+   * Counts an attempt in flight until the returned function is called (idempotent, so a
+   * `finally` plus an early call cannot drive the count negative).
+   */
+  startAttempt(providerId: string): () => void {
+    const p = this.#provider(providerId);
+    p.inFlight++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      p.inFlight--;
+    };
+  }
+
+  /** Time-decayed mean latency of successful attempts for (provider, method); undefined = unmeasured. */
+  latencyMs(providerId: string, method: string): number | undefined {
+    const m = this.#providers.get(providerId)?.methods.get(method);
+    return m !== undefined && m.latency.count >= this.#minSamples ? m.latency.value : undefined;
+  }
+
+  /** Samples behind `latencyMs` for (provider, method). */
+  samples(providerId: string, method: string): number {
+    return this.#providers.get(providerId)?.methods.get(method)?.latency.count ?? 0;
+  }
+
+  /** Time-decayed mean latency across all methods; undefined = unmeasured. */
+  providerLatencyMs(providerId: string): number | undefined {
+    const p = this.#providers.get(providerId);
+    return p !== undefined && p.latency.count >= this.#minSamples ? p.latency.value : undefined;
+  }
+
+  /** Successes / attempts over the sliding window; undefined when the window is empty. */
+  successRate(providerId: string): number | undefined {
+    const p = this.#providers.get(providerId);
+    if (p === undefined) return undefined;
+    const { ok, total } = this.#window(p);
+    return total === 0 ? undefined : ok / total;
+  }
+
+  inFlight(providerId: string): number {
+    return this.#providers.get(providerId)?.inFlight ?? 0;
+  }
+
+  /** Drops everything known about a provider (e.g. removed from config). */
+  forget(providerId: string): void {
+    this.#providers.delete(providerId);
+  }
+
+  snapshot(): EvidenceSnapshot {
+    const providers: ProviderEvidenceSnapshot[] = [];
+    for (const [providerId, p] of this.#providers) {
+      const { ok, total } = this.#window(p);
+      const methods: MethodEvidenceSnapshot[] = [];
+      for (const [method, m] of p.methods) {
+        methods.push({
+          method,
+          latencyMs: m.latency.count >= this.#minSamples ? m.latency.value : undefined,
+          successes: m.successes,
+          failures: m.failures,
+          lastSeenAt: m.lastSeenAt,
+        });
+      }
+      methods.sort((a, b) => (a.method < b.method ? -1 : a.method > b.method ? 1 : 0));
+      providers.push({
+        providerId,
+        latencyMs: this.providerLatencyMs(providerId),
+        successRate: total === 0 ? undefined : ok / total,
+        windowAttempts: total,
+        inFlight: p.inFlight,
+        successes: p.successes,
+        failures: p.failures,
+        methods,
+      });
+    }
+    return { providers };
+  }
+
+  #provider(providerId: string): ProviderStats {
+    let p = this.#providers.get(providerId);
+    if (p === undefined) {
+      p = {
+        latency: new DecayedMean(),
+        methods: new Map(),
+        windowAt: [],
+        windowOk: [],
+        windowNext: 0,
+        inFlight: 0,
+        successes: 0,
+        failures: 0,
+      };
+      this.#providers.set(providerId, p);
+    }
+    return p;
+  }
+
+  #method(p: ProviderStats, method: string): MethodStats {
+    let m = p.methods.get(method);
+    if (m === undefined) {
+      if (p.methods.size >= this.#maxMethods) this.#evictLeastRecent(p);
+      m = { latency: new DecayedMean(), successes: 0, failures: 0, lastSeenAt: undefined };
+      p.methods.set(method, m);
+    }
+    return m;
+  }
+
+  #evictLeastRecent(p: ProviderStats): void {
+    let oldest: string | undefined;
+    let oldestAt = Infinity;
+    for (const [method, m] of p.methods) {
+      const at = m.lastSeenAt ?? -Infinity;
+      if (at < oldestAt) {
+        oldestAt = at;
+        oldest = method;
+      }
+    }
+    if (oldest !== undefined) p.methods.delete(oldest);
+  }
+
+  #pushWindow(p: ProviderStats, now: number, ok: boolean): void {
+    if (p.windowAt.length < this.#windowSize) {
+      p.windowAt.push(now);
+      p.windowOk.push(ok);
+      return;
+    }
+    p.windowAt[p.windowNext] = now;
+    p.windowOk[p.windowNext] = ok;
+    p.windowNext = (p.windowNext + 1) % this.#windowSize;
+  }
+
+  #window(p: ProviderStats): { ok: number; total: number } {
+    const since = this.#now() - this.#windowMs;
+    let ok = 0;
+    let total = 0;
+    for (let i = 0; i < p.windowAt.length; i++) {
+      if ((p.windowAt[i] ?? -Infinity) <= since) continue;
+      total++;
+      if (p.windowOk[i]) ok++;
+    }
+    return { ok, total };
+  }
+}

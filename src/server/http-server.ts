@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errorResponse, RpcErrorCode } from '../jsonrpc/errors.js';
+import { parsePayload } from '../jsonrpc/parse.js';
+import type { JsonRpcFailure } from '../jsonrpc/types.js';
+import type { LassoMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { handlePayload } from '../pipeline/handle-payload.js';
+import type { ChainRegistry } from '../providers/chain-registry.js';
+import { chainsView, healthView, providersView } from './admin-views.js';
+import { BodyTooLargeError, readBody } from './read-body.js';
+import { resolveRoute } from './resolve-route.js';
+import { pathSegments } from './rpc-route.js';
+
+export interface HttpFrontOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  maxBatchSize: number;
+  /** Whole-request deadline; per-attempt timeouts come from the method table inside it. */
+  requestTimeoutMs: number;
+}
+
+export interface HttpFrontDeps {
+  chains: ChainRegistry;
+  metrics: LassoMetrics;
+  logger: Logger;
+}
+
+/**
+ * Lasso's HTTP front: JSON-RPC on /rpc/..., and the admin endpoints (/health, /api/chains,
+ * /api/providers, /metrics). Every error a client can cause is answered as JSON-RPC and counted.
+ */
+export function createHttpFront(options: HttpFrontOptions, deps: HttpFrontDeps): Server {
+  const server = createServer((req, res) => {
+    handle(req, res, options, deps).catch((err: unknown) => {
+      // Only reached by a bug: keep the process up and answer something precise.
+      deps.logger.error({ err }, 'unhandled error in request handler');
+      if (!res.headersSent) sendJson(res, 500, errorResponse(null, RpcErrorCode.InternalError, 'internal error'));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
+}
+
+export async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: HttpFrontOptions, deps: HttpFrontDeps): Promise<void> {
+  const segments = pathSegments(req.url ?? '/');
+  const [first] = segments;
+  if (first === 'rpc') return handleRpc(req, res, segments.slice(1), options, deps);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+  const path = segments.join('/');
+  switch (path) {
+    case 'health': {
+      const health = healthView(deps.chains);
+      return sendJson(res, health.healthy ? 200 : 503, health.body);
+    }
+    case 'api/chains':
+      return sendJson(res, 200, chainsView(deps.chains));
+    case 'api/providers':
+      return sendJson(res, 200, providersView(deps.chains));
+    case 'metrics': {
+      const text = await deps.metrics.render();
+      res.writeHead(200, { 'content-type': deps.metrics.contentType() });
+      res.end(text);
+      return;
+    }
+    default:
+      return sendJson(res, 404, { error: 'not found', routes: ['POST /rpc/:chain', 'POST /rpc/:strategy/:chain', 'POST /rpc/provider/:providerId/:chain', 'GET /health', 'GET /api/chains', 'GET /api/providers', 'GET /metrics'] });
+  }
+}
+
+async function handleRpc(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routeSegments: string[],
+  options: HttpFrontOptions,
+  deps: HttpFrontDeps,
+): Promise<void> {
+  const requestId = randomUUID();
+  res.setHeader('x-lasso-request-id', requestId);
+  if (req.method !== 'POST') {
+    res.setHeader('allow', 'POST');
+    return rejectRpc(res, 405, RpcErrorCode.InvalidRequest, 'JSON-RPC over HTTP needs POST', 'http_method', deps);
+  }
+  const resolved = resolveRoute(routeSegments, deps.chains);
+  if (!resolved.ok) return rejectRpc(res, 404, resolved.code, resolved.message, resolved.reason, deps);
+
+  let body: Buffer;
+  try {
+    body = await readBody(req, options.maxBodyBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      res.setHeader('connection', 'close');
+      return rejectRpc(res, 413, RpcErrorCode.InvalidRequest, err.message, 'body_too_large', deps);
+    }
+    deps.logger.debug({ err }, 'client aborted request body');
+    res.destroy();
+    return;
+  }
+
+  const payload = parsePayload(body, { maxBatchSize: options.maxBatchSize });
+  if (payload.kind === 'error') {
+    deps.metrics.invalidRequests.inc({ transport: 'http', code: String(payload.response.error.code), reason: 'invalid_payload' });
+    return sendJson(res, 200, payload.response);
+  }
+
+  const { chain, strategy, pinnedProviderId } = resolved;
+  const result = await handlePayload(
+    chain,
+    payload,
+    { strategy, pinnedProviderId, deadline: chain.now() + options.requestTimeoutMs },
+    'http',
+    deps,
+  );
+  if (result.providers.length > 0) res.setHeader('x-lasso-provider', result.providers.join(','));
+  res.setHeader('x-lasso-attempts', String(result.attempts));
+  if (result.body === undefined) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(result.body) });
+  res.end(result.body);
+}
+
+function rejectRpc(res: ServerResponse, status: number, code: number, message: string, reason: string, deps: HttpFrontDeps): void {
+  deps.metrics.invalidRequests.inc({ transport: 'http', code: String(code), reason });
+  sendJson(res, status, errorResponse(null, code, message) satisfies JsonRpcFailure);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,33 @@
+import { RpcErrorCode } from '../jsonrpc/errors.js';
+import type { ChainRegistry } from '../providers/chain-registry.js';
+import type { ChainRuntime } from '../providers/chain-runtime.js';
+import type { StrategyName } from '../routing/index.js';
+import { parseRpcRoute } from './rpc-route.js';
+
+export type ResolvedRoute =
+  | { ok: true; chain: ChainRuntime; strategy: StrategyName; pinnedProviderId: string | undefined }
+  | { ok: false; code: number; message: string; reason: string };
+
+/** Turns the URL below /rpc (or /ws/rpc) into a chain, a strategy and an optional pinned provider. */
+export function resolveRoute(segments: readonly string[], chains: ChainRegistry): ResolvedRoute {
+  const route = parseRpcRoute(segments);
+  if (!route) {
+    return { ok: false, code: RpcErrorCode.InvalidRequest, message: 'expected /rpc/:chain, /rpc/:strategy/:chain or /rpc/provider/:providerId/:chain', reason: 'bad_route' };
+  }
+  if (route.kind === 'bad_strategy') {
+    return { ok: false, code: RpcErrorCode.InvalidParams, message: `unknown strategy "${route.strategy}"`, reason: 'unknown_strategy' };
+  }
+  const chain = chains.resolve(route.chain);
+  if (!chain) {
+    const known = chains.all().map((c) => `${c.name} (${c.chainId})`).join(', ');
+    return { ok: false, code: RpcErrorCode.InvalidParams, message: `unknown chain "${route.chain}"; configured: ${known}`, reason: 'unknown_chain' };
+  }
+  if (route.kind === 'pinned') {
+    if (!chain.provider(route.providerId)) {
+      const known = chain.providers.map((p) => p.id).join(', ');
+      return { ok: false, code: RpcErrorCode.InvalidParams, message: `unknown provider "${route.providerId}" on chain ${chain.name}; configured: ${known}`, reason: 'unknown_provider' };
+    }
+    return { ok: true, chain, strategy: chain.config.defaultStrategy, pinnedProviderId: route.providerId };
+  }
+  return { ok: true, chain, strategy: route.strategy ?? chain.config.defaultStrategy, pinnedProviderId: undefined };
+}

@@ -1,0 +1,146 @@
+import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { AttemptOutcome } from './outcome.js';
+import { parseRetryAfter } from './retry-after.js';
+
+export interface HttpUpstreamOptions {
+  /** Upstream JSON-RPC endpoint; may carry credentials in path, query or userinfo. */
+  url: string;
+  /** Max keep-alive connections to this upstream. @default 64 */
+  connections?: number;
+  /** How long an idle keep-alive socket is kept. @default 30_000 */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface UpstreamCall {
+  method: string;
+  params?: unknown;
+  /** Attempt timeout; the attempt resolves with `{ type: 'timeout' }` when it expires. */
+  timeoutMs: number;
+  /** Aborting resolves the attempt with `{ type: 'cancelled' }` (deadline hit or hedge won). */
+  signal?: AbortSignal;
+}
+
+/** Connection errors that prove the request never reached the upstream. */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * One upstream JSON-RPC HTTP endpoint behind an undici keep-alive pool. Sends one request at a
+ * time under Lasso's own ids (so a response for another id is detected), and describes every
+ * result as an AttemptOutcome instead of throwing.
+ */
+export class HttpUpstream {
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private nextId = 1;
+
+  constructor(options: HttpUpstreamOptions) {
+    const url = new URL(options.url);
+    this.path = `${url.pathname}${url.search}`;
+    this.headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (url.username || url.password) {
+      const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      this.headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    }
+    this.pool = new Pool(url.origin, {
+      connections: options.connections ?? 64,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      pipelining: 1,
+    });
+  }
+
+  async send(call: UpstreamCall): Promise<AttemptOutcome> {
+    const id = this.nextId++;
+    const body = JSON.stringify({ jsonrpc: '2.0', id, method: call.method, params: call.params ?? [] });
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, call.timeoutMs);
+    const onCallerAbort = (): void => controller.abort();
+    call.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (call.signal?.aborted) controller.abort();
+    try {
+      const res = await this.pool.request({
+        path: this.path,
+        method: 'POST',
+        headers: this.headers,
+        body,
+        signal: controller.signal,
+      });
+      const text = await res.body.text();
+      return interpretResponse(res, text, id);
+    } catch (err) {
+      if (timedOut) return { type: 'timeout', afterMs: call.timeoutMs };
+      if (controller.signal.aborted) return { type: 'cancelled' };
+      const code = errorCode(err);
+      return { type: 'network', code, neverSent: NEVER_SENT_CODES.has(code) };
+    } finally {
+      clearTimeout(timer);
+      call.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+function interpretResponse(res: Dispatcher.ResponseData, text: string, id: number): AttemptOutcome {
+  const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    if (res.statusCode >= 300) return httpError(res.statusCode, retryAfterMs, text);
+    return { type: 'bad_response', reason: 'invalid_json' };
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    if (res.statusCode >= 300) return httpError(res.statusCode, retryAfterMs, text);
+    return { type: 'bad_response', reason: 'not_jsonrpc' };
+  }
+  const message = payload as Record<string, unknown>;
+  const error = message.error;
+  if (isErrorObject(error)) {
+    // Some providers answer errors with id null (e.g. rate limiters in front of the node).
+    if (message.id !== id && message.id !== null) return { type: 'bad_response', reason: 'wrong_id' };
+    return retryAfterMs === undefined
+      ? { type: 'rpc_error', error, httpStatus: res.statusCode }
+      : { type: 'rpc_error', error, httpStatus: res.statusCode, retryAfterMs };
+  }
+  if (res.statusCode >= 300) return httpError(res.statusCode, retryAfterMs, text);
+  if (!('result' in message)) return { type: 'bad_response', reason: 'not_jsonrpc' };
+  if (message.id !== id) return { type: 'bad_response', reason: 'wrong_id' };
+  return { type: 'result', result: message.result };
+}
+
+function httpError(httpStatus: number, retryAfterMs: number | undefined, text: string): AttemptOutcome {
+  const bodySnippet = text.slice(0, 200);
+  return retryAfterMs === undefined
+    ? { type: 'http_error', httpStatus, bodySnippet }
+    : { type: 'http_error', httpStatus, retryAfterMs, bodySnippet };
+}
+
+function isErrorObject(value: unknown): value is { code: number; message: string; data?: unknown } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { code?: unknown }).code === 'number' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
+}
+
+function errorCode(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { code?: unknown; cause?: { code?: unknown } };
+    if (typeof e.code === 'string') {
+      // undici wraps socket errors; the OS code is more telling.
+      if (e.code === 'UND_ERR_SOCKET' && typeof e.cause?.code === 'string') return e.cause.code;
+      return e.code;
+    }
+    if (typeof e.cause?.code === 'string') return e.cause.code;
+  }
+  return 'UNKNOWN';
+}

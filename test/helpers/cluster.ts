@@ -1,0 +1,73 @@
+import { startLasso } from '../../src/app.js';
+import type { LassoInstance } from '../../src/app.js';
+import { FaultProxy } from '../../src/chaos/index.js';
+import { lassoConfigSchema } from '../../src/config/index.js';
+import { Devnet } from '../../src/devnet/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+
+export interface ClusterOptions {
+  nodes?: number;
+  /** Put a FaultProxy in front of every node (Lasso talks to the proxies). */
+  faultProxies?: boolean;
+  /** Extra chain config merged into the devnet chain (e.g. maxLagBlocks, breaker). */
+  chain?: Record<string, unknown>;
+  server?: Record<string, unknown>;
+  seed?: number;
+}
+
+export interface Cluster {
+  devnet: Devnet;
+  lasso: LassoInstance;
+  /** Present when `faultProxies` was set: one per node, same order and ids. */
+  proxies: Map<string, FaultProxy>;
+  /** http://127.0.0.1:PORT/rpc/devnet */
+  rpcUrl: string;
+  close(): Promise<void>;
+}
+
+/** A real devnet (+ optional fault proxies) with an in-process Lasso in front, all on ephemeral ports. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const devnet = await Devnet.start({ nodes: options.nodes ?? 3, blockTimeMs: 0 });
+  const proxies = new Map<string, FaultProxy>();
+  let lasso: LassoInstance | undefined;
+  try {
+    if (options.faultProxies) {
+      for (const node of devnet.nodes()) {
+        proxies.set(node.id, await FaultProxy.start({ target: { httpUrl: node.httpUrl, wsUrl: node.wsUrl }, seed: options.seed ?? 1, name: node.id }));
+      }
+    }
+    const config = lassoConfigSchema.parse({
+      server: { host: '127.0.0.1', port: 0, ...options.server },
+      logging: { level: process.env.LASSO_TEST_LOG ?? 'silent' },
+      chains: {
+        devnet: {
+          chainId: devnet.chainId,
+          headPollIntervalMs: 100,
+          ...options.chain,
+          providers: devnet.nodes().map((n, i) => {
+            const proxy = proxies.get(n.id);
+            return { id: n.id, url: proxy?.httpUrl ?? n.httpUrl, wsUrl: proxy?.wsUrl ?? n.wsUrl, priority: i + 1 };
+          }),
+        },
+      },
+    });
+    lasso = await startLasso({ config, logger: createLogger(config.logging.level), processMetrics: false });
+    const started = lasso;
+    return {
+      devnet,
+      lasso: started,
+      proxies,
+      rpcUrl: `${started.url}/rpc/devnet`,
+      async close() {
+        await started.close();
+        await Promise.all([...proxies.values()].map((p) => p.close()));
+        await devnet.stop();
+      },
+    };
+  } catch (err) {
+    await lasso?.close();
+    await Promise.all([...proxies.values()].map((p) => p.close()));
+    await devnet.stop();
+    throw err;
+  }
+}

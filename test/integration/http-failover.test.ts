@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '../helpers/cluster.js';
+import type { Cluster } from '../helpers/cluster.js';
+import { getJson, getText, metricValue, rpc } from '../helpers/rpc.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** Runs `total` calls of `fn` with at most `concurrency` in flight; resolves with every result in order. */
+async function runPool<T>(total: number, concurrency: number, fn: (i: number) => Promise<T>, onDone?: (done: number) => void): Promise<T[]> {
+  const results = new Array<T>(total);
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        results[i] = await fn(i);
+        onDone?.(++done);
+      }
+    }),
+  );
+  return results;
+}
+
+async function providerState(cluster: Cluster, id: string): Promise<any> {
+  const view = await getJson(`${cluster.lasso.url}/api/providers`);
+  return view.chains[0].providers.find((p: { id: string }) => p.id === id);
+}
+
+describe('HTTP failover on a real devnet', () => {
+  describe('a) primary SIGKILLed while requests are in flight', () => {
+    let cluster: Cluster;
+    beforeAll(async () => {
+      cluster = await startCluster({ chain: { defaultStrategy: 'priority' } });
+      await cluster.devnet.mineBlock();
+    });
+    afterAll(async () => cluster?.close());
+
+    it('every request succeeds, the breaker opens and /metrics shows the failover', async () => {
+      let killed: Promise<void> | undefined;
+      const results = await runPool(
+        400,
+        16,
+        () => rpc(cluster.rpcUrl, 'eth_getBalance', [cluster.devnet.accounts[0]!.address, 'latest']),
+        (done) => {
+          if (done === 100) killed = cluster.devnet.kill('node-0', 'SIGKILL');
+        },
+      );
+      await killed;
+      const failed = results.filter((r) => r.body.error !== undefined || r.status !== 200);
+      expect(failed).toEqual([]);
+      const servedBefore = results.slice(0, 100).map((r) => r.headers['x-lasso-provider']);
+      expect(new Set(servedBefore)).toEqual(new Set(['node-0']));
+      const failedOver = results.filter((r) => Number(r.headers['x-lasso-attempts']) >= 2);
+      expect(failedOver.length).toBeGreaterThan(0);
+      for (const r of failedOver) expect(r.headers['x-lasso-provider']).not.toBe('node-0');
+
+      expect((await providerState(cluster, 'node-0')).channels[0].breaker).toBe('open');
+      const metrics = await getText(`${cluster.lasso.url}/metrics`);
+      expect(metricValue(metrics, 'lasso_failovers_total', { from_provider: 'node-0' })).toBeGreaterThan(0);
+      expect(metricValue(metrics, 'lasso_breaker_transitions_total', { provider: 'node-0', to: 'open' })).toBe(1);
+      expect(metricValue(metrics, 'lasso_breaker_state', { provider: 'node-0', transport: 'http' })).toBe(2);
+    });
+  });
+
+  describe('b) 1000 concurrent requests with one provider down', () => {
+    let cluster: Cluster;
+    beforeAll(async () => {
+      cluster = await startCluster();
+      await cluster.devnet.mineBlock();
+      await cluster.devnet.kill('node-2', 'SIGKILL');
+    });
+    afterAll(async () => cluster?.close());
+
+    it('all succeed, the two healthy providers share the load, and the open breaker keeps traffic off the dead one', async () => {
+      const address = cluster.devnet.accounts[0]!.address;
+      const burst = () => Promise.all(Array.from({ length: 1000 }, () => rpc(cluster.rpcUrl, 'eth_getBalance', [address, 'latest'])));
+      const first = await burst();
+      const ok = first.filter((r) => r.status === 200 && r.body.result !== undefined).length;
+      expect(ok / first.length).toBeGreaterThanOrEqual(0.999);
+      const share = new Map<string, number>();
+      for (const r of first) share.set(String(r.headers['x-lasso-provider']), (share.get(String(r.headers['x-lasso-provider'])) ?? 0) + 1);
+      expect(share.has('node-2')).toBe(false);
+      expect(share.get('node-0') ?? 0).toBeGreaterThan(100);
+      expect(share.get('node-1') ?? 0).toBeGreaterThan(100);
+
+      expect((await providerState(cluster, 'node-2')).channels[0].breaker).toBe('open');
+      const attemptsToDead = async () =>
+        metricValue(await getText(`${cluster.lasso.url}/metrics`), 'lasso_upstream_attempts_total', { provider: 'node-2' });
+      const before = await attemptsToDead();
+      const second = await burst();
+      expect(second.every((r) => r.body.result !== undefined)).toBe(true);
+      expect(await attemptsToDead()).toBe(before);
+    });
+  });
+
+  describe('c) reverted eth_call', () => {
+    let cluster: Cluster;
+    beforeAll(async () => {
+      cluster = await startCluster();
+      await cluster.devnet.mineBlock();
+    });
+    afterAll(async () => cluster?.close());
+
+    it('returns the revert to the client after one attempt and leaves breakers alone', async () => {
+      const res = await rpc(cluster.rpcUrl, 'eth_call', [cluster.devnet.revertCall(), 'latest']);
+      expect(res.body.error).toBeDefined();
+      expect(res.body.error.code).toBe(3);
+      expect(res.body.error.data).toMatch(/^0x08c379a0/);
+      expect(res.headers['x-lasso-attempts']).toBe('1');
+      const metrics = await getText(`${cluster.lasso.url}/metrics`);
+      expect(metricValue(metrics, 'lasso_breaker_transitions_total')).toBe(0);
+      expect(metricValue(metrics, 'lasso_failovers_total')).toBe(0);
+      expect(metricValue(metrics, 'lasso_upstream_attempts_total', { result: 'deterministic' })).toBe(1);
+    });
+  });
+
+  describe('d) lagging provider', () => {
+    let cluster: Cluster;
+    beforeAll(async () => {
+      cluster = await startCluster({ chain: { maxLagBlocks: 2, defaultStrategy: 'round-robin' } });
+      await cluster.devnet.mineBlock();
+    });
+    afterAll(async () => cluster?.close());
+
+    const servedBy = async (n: number) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < n; i++) seen.add(String((await rpc(cluster.rpcUrl, 'eth_blockNumber')).headers['x-lasso-provider']));
+      return seen;
+    };
+
+    it('stops receiving requests beyond maxLagBlocks and rejoins once caught up', async () => {
+      expect(await servedBy(9)).toEqual(new Set(['node-0', 'node-1', 'node-2']));
+      cluster.devnet.pauseMining('node-2');
+      for (let i = 0; i < 4; i++) await cluster.devnet.mineBlock();
+      await waitFor(async () => (await providerState(cluster, 'node-2')).lagging, { timeoutMs: 5000, what: 'node-2 lagging' });
+      expect(await servedBy(30)).toEqual(new Set(['node-0', 'node-1']));
+
+      await cluster.devnet.resumeMining('node-2');
+      await waitFor(async () => (await providerState(cluster, 'node-2')).lag === 0, { timeoutMs: 5000, what: 'node-2 caught up' });
+      expect(await servedBy(9)).toEqual(new Set(['node-0', 'node-1', 'node-2']));
+    });
+  });
+});
