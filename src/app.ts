@@ -2,10 +2,17 @@ import type { Server } from 'node:http';
 import type { LassoConfig } from './config/index.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
+import { LoopLagMonitor } from './observability/loop-lag.js';
+import { SubscriptionMetrics } from './observability/subscription-metrics.js';
+import { SubscriptionEngine } from './subscriptions/engine.js';
 import { LassoMetrics } from './observability/metrics.js';
+import { WsMetrics } from './observability/ws-metrics.js';
 import { ChainRegistry } from './providers/chain-registry.js';
 import { ChainRuntime } from './providers/chain-runtime.js';
 import { createHttpFront, listen } from './server/http-server.js';
+import { attachWsFront } from './server/ws-front.js';
+import type { WsFront } from './server/ws-front.js';
+import type { SubscriptionService } from './subscriptions/types.js';
 
 export interface StartLassoOptions {
   config: LassoConfig;
@@ -18,6 +25,11 @@ export interface StartLassoOptions {
   /** Clock and randomness, injectable for deterministic tests. */
   now?: () => number;
   random?: () => number;
+  /**
+   * Builds the subscription engine of each chain, served over /ws/rpc/... (tests pass a fake).
+   * Services built here are closed with Lasso. @default a SubscriptionEngine per chain
+   */
+  subscriptionServiceFactory?: (chain: ChainRuntime) => SubscriptionService;
 }
 
 export interface LassoInstance {
@@ -27,6 +39,10 @@ export interface LassoInstance {
   readonly chains: ChainRegistry;
   readonly metrics: LassoMetrics;
   readonly logger: Logger;
+  /** The client WebSocket front (/ws/rpc/...), on the same port. */
+  readonly ws: WsFront;
+  /** The subscription service of a chain (by name), e.g. to read its stats. */
+  subscriptions(chain: string): SubscriptionService | undefined;
   close(): Promise<void>;
 }
 
@@ -40,7 +56,20 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
       new ChainRuntime(name, chainConfig, { metrics, logger, ...(options.now && { now: options.now }), ...(options.random && { random: options.random }) }),
   );
   const chains = new ChainRegistry(runtimes);
-  const server: Server = createHttpFront(config.server, { chains, metrics, logger });
+  const loopLag = new LoopLagMonitor();
+  loopLag.start();
+  const server: Server = createHttpFront(config.server, { chains, metrics, logger, loopLag });
+  const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
+  const subscriptionMetrics = new SubscriptionMetrics(metrics.registry);
+  const makeSubscriptionService =
+    options.subscriptionServiceFactory ??
+    ((chain: ChainRuntime) => new SubscriptionEngine(chain, { execute: { metrics, logger, loopLag }, metrics: subscriptionMetrics, logger }));
+  for (const c of runtimes) subscriptionServices.set(c, makeSubscriptionService(c));
+  const ws = attachWsFront(
+    server,
+    { ...config.server.websocket, maxBatchSize: config.server.maxBatchSize, requestTimeoutMs: config.server.requestTimeoutMs },
+    { chains, metrics, wsMetrics: new WsMetrics(metrics.registry), logger, loopLag, subscriptions: (chain) => subscriptionServices.get(chain) },
+  );
   const host = config.server.host;
   const port = await listen(server, host, options.port ?? config.server.port);
   for (const chain of runtimes) chain.start();
@@ -53,12 +82,20 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     chains,
     metrics,
     logger,
+    ws,
+    subscriptions: (name) => {
+      const chain = chains.resolve(name);
+      return chain === undefined ? undefined : subscriptionServices.get(chain);
+    },
     async close() {
+      await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await Promise.all([...subscriptionServices.values()].map((s) => s.close()));
       await Promise.all(runtimes.map((c) => c.close()));
+      loopLag.stop();
     },
   };
 }

@@ -25,7 +25,11 @@ async function start(kind: TargetKind, upstreamUrl: string | undefined): Promise
       const config = lassoConfigSchema.parse({
         server: { host: '127.0.0.1', port: 0 },
         logging: { level: 'silent' },
-        chains: { bench: { chainId: 1, headPollIntervalMs: 1000, providers: [{ id: 'static', url: requireUrl(upstreamUrl) }] } },
+        // Coalescing off: every client request must cost one upstream request, as in the
+        // pass-through, or identical benchmark requests would be merged and flatter Lasso.
+        chains: {
+          bench: { chainId: 1, headPollIntervalMs: 1000, coalescing: { enabled: false }, providers: [{ id: 'static', url: requireUrl(upstreamUrl) }] },
+        },
       });
       const lasso = await startLasso({ config, logger: createLogger('silent') });
       return `${lasso.url}/rpc/bench`;
@@ -51,3 +55,6 @@ start(kind, upstreamUrl).then(
     process.exit(2);
   },
 );
+
+// A clean exit lets --cpu-prof write its profile when the parent is done measuring.
+process.on('SIGTERM', () => process.exit(0));

@@ -44,6 +44,30 @@ export const StrategyNameSchema = z.enum(STRATEGY_NAMES, {
   error: (iss) => `unknown strategy ${JSON.stringify(iss.input)}; expected one of ${STRATEGY_NAMES.join(', ')}`,
 });
 
+export const WebSocketSchema = z.strictObject({
+  /** Most client WebSocket connections open at once (all chains); more are refused with HTTP 503. @default 10000 */
+  maxConnections: int(1).default(10_000),
+  /**
+   * Most JSON-RPC requests one connection may have in flight (a batch counts each item); more get
+   * -32005 per request. @default 256
+   */
+  maxInFlightPerConnection: int(1).default(256),
+  /** Most live subscriptions on one connection; more eth_subscribe calls get -32005. @default 256 */
+  maxSubscriptionsPerConnection: int(1).default(256),
+  /**
+   * Largest accepted client message, in bytes; a larger one gets -32005 and the connection stays
+   * open. Messages above twice this size close the connection with 1009 (never buffered). @default 1048576
+   */
+  maxMessageBytes: int(1).default(1_048_576),
+  /**
+   * Most bytes waiting to be sent to one client. A client that does not read fast enough to stay
+   * under it gets an error notice and a close (1008), never silently dropped messages. @default 4194304
+   */
+  maxBufferedBytes: int(1024).default(4 * 1_048_576),
+  /** Server ping interval, in ms; a client that misses a pong for a whole interval is terminated. 0 disables. @default 30000 */
+  pingIntervalMs: int(0).default(30_000),
+});
+
 export const ServerSchema = z.strictObject({
   /** Listen address. @default '127.0.0.1' */
   host: z.string().min(1).default('127.0.0.1'),
@@ -55,6 +79,8 @@ export const ServerSchema = z.strictObject({
   maxBatchSize: int(1).default(100),
   /** Deadline for one client request, all attempts included, in ms. @default 30000 */
   requestTimeoutMs: int(1).default(30_000),
+  /** Client WebSocket front (/ws/rpc/...): connection limits and keep-alive. */
+  websocket: WebSocketSchema.prefault({}),
 });
 
 export const LoggingSchema = z.strictObject({
@@ -77,6 +103,106 @@ export const BreakerSchema = z.strictObject({
   maxRecoveryMs: int(1).default(300_000),
   /** Successful half-open probes needed to close. @default 2 */
   successesToClose: int(1).default(2),
+});
+
+const methodList = z.array(z.string().regex(METHOD_PATTERN, 'must be a method name such as eth_call')).default([]);
+const ratio = z.preprocess((v) => (typeof v === 'string' && numericString.test(v) ? Number(v) : v), z.number().min(0).max(1));
+const positive = z.preprocess((v) => (typeof v === 'string' && numericString.test(v) ? Number(v) : v), z.number().positive());
+
+/**
+ * Hedged requests: when an attempt of a replay-safe read has not answered after a delay derived
+ * from observed latency, the same request goes to the next candidate; the first good answer wins.
+ */
+export const HedgingSchema = z.strictObject({
+  /** @default true */
+  enabled: bool.default(true),
+  /** Latency quantile of (provider, method) the hedge delay is based on. @default 0.9 */
+  quantile: ratio.default(0.9),
+  /** Hedge delay = quantile latency x multiplier, clamped to [floorMs, ceilingMs]. @default 1.5 */
+  multiplier: positive.default(1.5),
+  /** Shortest hedge delay, in ms: below it hedges would fire on ordinary jitter. @default 20 */
+  floorMs: int(1).default(20),
+  /** Longest hedge delay, in ms; also used while a provider is unmeasured. @default 500 */
+  ceilingMs: int(1).default(500),
+  /**
+   * Extra load cap: hedges may add at most this fraction of the chain's requests (token bucket),
+   * so a slow period cannot double the traffic to every provider. @default 0.1
+   */
+  maxExtraLoad: ratio.default(0.1),
+  /** Hedges that may be sent in a burst before the cap applies. @default 10 */
+  burst: int(1).default(10),
+  /** Methods never hedged (non-replay-safe methods never are, whatever this says). @default [] */
+  disabledMethods: methodList,
+});
+
+/**
+ * Adaptive attempt timeouts: per (provider, method), from observed latency, bounded by the
+ * per-method timeout; a hung provider is given up on in tens of ms on hot methods.
+ */
+export const AdaptiveTimeoutsSchema = z.strictObject({
+  /** @default true */
+  enabled: bool.default(true),
+  /** Latency quantile the timeout is based on. @default 0.99 */
+  quantile: ratio.default(0.99),
+  /** Timeout = quantile latency x multiplier, at least floorMs, at most the method timeout. @default 5 */
+  multiplier: positive.default(5),
+  /** Shortest adaptive timeout, in ms. @default 50 */
+  floorMs: int(1).default(50),
+  /** Successful samples of (provider, method) needed before the timeout adapts. @default 20 */
+  minSamples: int(1).default(20),
+  /** Methods that always use the fixed per-method timeout. @default [] */
+  disabledMethods: methodList,
+});
+
+/** Coalescing: identical in-flight reads (same method, params and chain head) share one upstream request. */
+export const CoalescingSchema = z.strictObject({
+  /** @default true */
+  enabled: bool.default(true),
+  /** Methods never coalesced. @default [] */
+  disabledMethods: methodList,
+});
+
+/** Upstream WebSocket channels of a chain's providers (used by subscriptions). */
+export const UpstreamWsSchema = z.strictObject({
+  /** WebSocket handshake deadline, in ms. @default 5000 */
+  connectTimeoutMs: int(1).default(5_000),
+  /** Timeout of one request over an upstream socket (eth_subscribe...), in ms. @default 10000 */
+  requestTimeoutMs: int(1).default(10_000),
+  /** Interval between ws pings; 0 disables heartbeats. @default 10000 */
+  heartbeatIntervalMs: int(0).default(10_000),
+  /** A ping without a pong within this time marks the connection dead, in ms. @default 5000 */
+  heartbeatTimeoutMs: int(1).default(5_000),
+  /** First reconnect delay, doubled after each failed attempt, in ms. @default 500 */
+  reconnectBaseMs: int(1).default(500),
+  /** Cap of the reconnect delay, in ms. @default 30000 */
+  reconnectMaxMs: int(1).default(30_000),
+});
+
+/**
+ * Subscription continuity (newHeads, logs, newPendingTransactions): stall detection, failover,
+ * HTTP backfill and polling fallback.
+ */
+export const SubscriptionsSchema = z.strictObject({
+  /** The active upstream is stalled after this many (estimated) block times without a new head. @default 2 */
+  staleAfterBlockTimes: positive.default(2),
+  /** Lower bound of the block time estimate (from observed heads), in ms. @default 250 */
+  minBlockTimeMs: int(1).default(250),
+  /** Upper bound of the block time estimate, in ms; also the estimate before any head was seen. @default 30000 */
+  maxBlockTimeMs: int(1).default(30_000),
+  /** An upstream subscription without clients is kept this long before `eth_unsubscribe`, in ms. @default 5000 */
+  graceMs: int(0).default(5_000),
+  /** Largest gap (in blocks) filled over HTTP after a failover; a larger one ends the subscriptions with an error. @default 128 */
+  maxBackfillBlocks: int(1).default(128),
+  /** How long backfill keeps retrying a gap before giving up on it, in ms. @default 30000 */
+  backfillTimeoutMs: int(1).default(30_000),
+  /** Head polling interval over HTTP while no WebSocket provider is usable, in ms. @default 1000 */
+  pollIntervalMs: int(10).default(1_000),
+  /** A provider whose subscription stalled is not chosen again for this long, in ms. @default 30000 */
+  stallPenaltyMs: int(0).default(30_000),
+  /** Recently delivered blocks remembered for dedupe and reorg detection (deepest reorg handled). @default 256 */
+  recentBlocks: int(8).default(256),
+  /** Upstream WebSocket connections. */
+  upstream: UpstreamWsSchema.prefault({}),
 });
 
 export const ProviderSchema = z.strictObject({
@@ -113,6 +239,14 @@ export const ChainSchema = z.strictObject({
     .default(() => Object.create(null) as Record<string, number>),
   /** Circuit breaker settings for every channel of this chain. */
   breaker: BreakerSchema.prefault({}),
+  /** Hedged requests for replay-safe reads. */
+  hedging: HedgingSchema.prefault({}),
+  /** Per-(provider, method) attempt timeouts learned from latency. */
+  adaptiveTimeouts: AdaptiveTimeoutsSchema.prefault({}),
+  /** Sharing of identical in-flight reads. */
+  coalescing: CoalescingSchema.prefault({}),
+  /** Subscription continuity: stall detection, failover, backfill, polling fallback. */
+  subscriptions: SubscriptionsSchema.prefault({}),
   /** Upstreams; at least one. */
   providers: z
     .array(ProviderSchema)
@@ -133,10 +267,13 @@ export const lassoConfigSchema = LassoConfigSchema;
 /** The whole parsed config, every default applied. */
 export type LassoConfig = z.output<typeof LassoConfigSchema>;
 export type ServerConfig = LassoConfig['server'];
+export type WebSocketConfig = ServerConfig['websocket'];
 export type LoggingConfig = LassoConfig['logging'];
 export type LogLevel = LoggingConfig['level'];
 export type ChainConfig = z.output<typeof ChainSchema>;
 export type BreakerConfig = ChainConfig['breaker'];
+export type SubscriptionsConfig = ChainConfig['subscriptions'];
+export type UpstreamWsConfig = SubscriptionsConfig['upstream'];
 export type ProviderConfig = ChainConfig['providers'][number];
 export type StrategyName = z.output<typeof StrategyNameSchema>;
 
@@ -144,8 +281,14 @@ export type StrategyName = z.output<typeof StrategyNameSchema>;
 export const KNOWN_KEYS = {
   root: Object.keys(LassoConfigSchema.shape),
   server: Object.keys(ServerSchema.shape),
+  websocket: Object.keys(WebSocketSchema.shape),
   logging: Object.keys(LoggingSchema.shape),
   chain: Object.keys(ChainSchema.shape),
   breaker: Object.keys(BreakerSchema.shape),
+  hedging: Object.keys(HedgingSchema.shape),
+  adaptiveTimeouts: Object.keys(AdaptiveTimeoutsSchema.shape),
+  coalescing: Object.keys(CoalescingSchema.shape),
+  subscriptions: Object.keys(SubscriptionsSchema.shape),
+  subscriptionsUpstream: Object.keys(UpstreamWsSchema.shape),
   provider: Object.keys(ProviderSchema.shape),
 } as const;

@@ -48,6 +48,27 @@ export class LassoMetrics {
     registers: [this.registry],
   });
 
+  readonly hedges = new Counter({
+    name: 'lasso_hedges_total',
+    help: 'Hedge attempts sent (a replay-safe read not answered within its hedge delay went to another provider too)',
+    labelNames: ['chain', 'method'] as const,
+    registers: [this.registry],
+  });
+
+  readonly hedgesWon = new Counter({
+    name: 'lasso_hedges_won_total',
+    help: 'Requests answered by a hedge attempt rather than the first one',
+    labelNames: ['chain', 'method'] as const,
+    registers: [this.registry],
+  });
+
+  readonly coalesced = new Counter({
+    name: 'lasso_coalesced_requests_total',
+    help: 'Requests served by joining an identical in-flight request instead of going upstream',
+    labelNames: ['chain', 'method'] as const,
+    registers: [this.registry],
+  });
+
   readonly breakerState = new Gauge({
     name: 'lasso_breaker_state',
     help: 'Circuit breaker state per channel: 0 closed, 1 half-open, 2 open',
@@ -96,6 +117,40 @@ export class LassoMetrics {
     labelNames: ['transport', 'code', 'reason'] as const,
     registers: [this.registry],
   });
+
+  // Hot-path label children, cached: prom-client hashes a label object on every call otherwise.
+  private readonly requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+  private readonly attemptChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+
+  /** One finished client request (a batch item counts as one). */
+  recordRequest(chain: string, method: string, transport: string, outcome: string, seconds: number): void {
+    const key = `${chain}\0${method}\0${transport}\0${outcome}`;
+    let child = this.requestChildren.get(key);
+    if (!child) {
+      child = {
+        count: this.requests.labels(chain, method, transport, outcome),
+        duration: this.requestDuration.labels(chain, method, outcome),
+      };
+      this.requestChildren.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
+
+  /** One finished upstream attempt; `result` is 'success' or the error class. */
+  recordAttempt(chain: string, provider: string, transport: string, method: string, result: string, seconds: number): void {
+    const key = `${chain}\0${provider}\0${transport}\0${method}\0${result}`;
+    let child = this.attemptChildren.get(key);
+    if (!child) {
+      child = {
+        count: this.attempts.labels(chain, provider, transport, method, result),
+        duration: this.upstreamDuration.labels(chain, provider, method),
+      };
+      this.attemptChildren.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
 
   constructor(options: { collectProcessMetrics?: boolean } = {}) {
     if (options.collectProcessMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lasso_' });

@@ -1,15 +1,22 @@
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
+import type { MethodPolicy } from '../jsonrpc/method-policy.js';
 import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
-import type { LassoMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
+import type { LoopLagMonitor } from '../observability/loop-lag.js';
+import { metricMethodLabel } from '../observability/method-label.js';
+import type { LassoMetrics } from '../observability/metrics.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
-import type { ProviderRuntime } from '../providers/provider.js';
-import { breakerVerdict, classifyOutcome, logsRangeSize, shouldFailover } from '../resilience/index.js';
-import type { BreakerPermit, Classification } from '../resilience/index.js';
-import { selectCandidates } from '../routing/selection.js';
+import { coalescingKey } from '../resilience/coalescer.js';
+import { logsRangeSize } from '../resilience/index.js';
+import type { Classification } from '../resilience/index.js';
 import type { StrategyName } from '../routing/index.js';
-import type { AttemptOutcome } from '../transport/outcome.js';
+import { selectCandidates } from '../routing/selection.js';
+import { AttemptRace } from './attempt-race.js';
+import type { AttemptResult } from './attempt-race.js';
+
+/** Pause before asking again when every provider said null for a block the chain already has. */
+const NULL_RETRY_DELAY_MS = 25;
 
 export interface RouteOptions {
   strategy: StrategyName;
@@ -29,17 +36,23 @@ export interface RoutedResponse {
   attempts: number;
   /** success: a result; rpc_error: an answer that is an error (upstream deterministic or Lasso's refusal); failed: no provider could answer. */
   outcome: RequestOutcomeKind;
+  /** A hedge attempt was sent for this request. */
+  hedged: boolean;
 }
+
+const NO_UPSTREAM = { providerId: undefined, attempts: 0, hedged: false } as const;
 
 export interface ExecuteDeps {
   metrics: LassoMetrics;
   logger: Logger;
+  /** Event-loop lag: learned short timeouts are not trusted while Lasso's own loop is late. */
+  loopLag: LoopLagMonitor;
 }
 
 /**
- * One request's life after parsing: method policy, candidate selection, attempts under one
- * deadline with breaker admission, classification of each result, evidence recording and
- * failover. Never throws for upstream problems; the answer is always a JSON-RPC result or error.
+ * One request's life after parsing: method policy, coalescing with identical in-flight reads,
+ * then routing to providers. Never throws for upstream problems; the answer is always a JSON-RPC
+ * result or error.
  */
 export async function executeRequest(
   chain: ChainRuntime,
@@ -51,64 +64,68 @@ export async function executeRequest(
 ): Promise<RoutedResponse> {
   const policy = methodPolicy(method, { timeoutOverridesMs: chain.config.methodTimeoutsMs, transport });
   if (!policy.forward) return lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`));
-  if (method === 'eth_chainId') return { body: { result: `0x${chain.chainId.toString(16)}` }, providerId: undefined, attempts: 0, outcome: 'success' };
+  if (method === 'eth_chainId') return { ...NO_UPSTREAM, body: { result: `0x${chain.chainId.toString(16)}` }, outcome: 'success' };
+  chain.hedgeBudget.earn();
 
+  const coalescing = chain.config.coalescing;
+  if (policy.replaySafe && coalescing.enabled && !coalescing.disabledMethods.includes(method)) {
+    const key = coalescingKey(method, params, `${route.strategy}|${route.pinnedProviderId ?? ''}`, chain.chainHead());
+    if (key !== undefined) {
+      const { promise, joined } = chain.coalescer.run(key, () => routeToProviders(chain, method, params, policy, route, deps));
+      if (!joined) return promise;
+      deps.metrics.coalesced.inc({ chain: chain.name, method: metricMethodLabel(method) });
+      return { ...(await promise), attempts: 0, hedged: false };
+    }
+  }
+  return routeToProviders(chain, method, params, policy, route, deps);
+}
+
+/**
+ * Routes to the providers: candidate selection, then the attempt race. When every candidate said
+ * null for a block the chain already has (still propagating), asks once more after a short pause
+ * rather than tell the client the block does not exist.
+ */
+async function routeToProviders(
+  chain: ChainRuntime,
+  method: string,
+  params: unknown,
+  policy: MethodPolicy,
+  route: RouteOptions,
+  deps: ExecuteDeps,
+): Promise<RoutedResponse> {
   const rangeSize = method === 'eth_getLogs' ? logsRangeSize(params, chain.chainHead()) : undefined;
   const selection = selectCandidates(chain, { method, rangeSize, strategy: route.strategy, pinnedProviderId: route.pinnedProviderId });
-  const maxAttempts = route.pinnedProviderId === undefined ? chain.config.maxAttempts : 1;
-
-  let attempts = 0;
-  let lastFailure: { provider: ProviderRuntime; outcome: AttemptOutcome; classification: Classification } | undefined;
-  let rateLimitedRetryAfterMs: number | undefined = selection.retryAfterMs;
-  let onlyRateLimits = true;
-
-  for (const provider of selection.candidates) {
-    if (attempts >= maxAttempts) break;
-    const remainingMs = route.deadline - chain.now();
-    if (remainingMs <= 0) break;
-    const permit = provider.httpBreaker.tryAcquire();
-    if (!permit) continue; // half-open probe already in flight, or opened since selection
-
-    attempts++;
-    const startedAt = performance.now();
-    provider.inFlight++;
-    const outcome = await provider.http.send({ method, params, timeoutMs: Math.min(policy.timeoutMs, remainingMs) });
-    provider.inFlight--;
-    const latencyMs = performance.now() - startedAt;
-    const labels = { chain: chain.name, provider: provider.id, method };
-    deps.metrics.upstreamDuration.observe(labels, latencyMs / 1000);
-
-    const classification = classifyOutcome(outcome, method);
-    if (classification === null) {
-      provider.httpBreaker.recordSuccess(permit);
-      chain.evidence.recordSuccess(provider.id, method, latencyMs);
-      deps.metrics.attempts.inc({ ...labels, transport: 'http', result: 'success' });
-      return { body: { result: (outcome as { result: unknown }).result }, providerId: provider.id, attempts, outcome: 'success' };
-    }
-    deps.metrics.attempts.inc({ ...labels, transport: 'http', result: classification.cancelled ? 'cancelled' : classification.errorClass });
-    recordFailureEvidence(chain, provider, permit, method, classification, rangeSize, deps);
-    lastFailure = { provider, outcome, classification };
-
-    if (classification.errorClass === 'rate_limit') {
-      const cooldownMs = provider.cooldown.remainingMs();
-      rateLimitedRetryAfterMs = rateLimitedRetryAfterMs === undefined ? cooldownMs : Math.min(rateLimitedRetryAfterMs, cooldownMs);
-    } else {
-      onlyRateLimits = false;
-    }
-
-    if (!shouldFailover(classification, policy.replaySafe, outcome)) break;
-    deps.metrics.failovers.inc({ chain: chain.name, method, from_provider: provider.id, reason: classification.errorClass });
-    deps.logger.info(
-      { chain: chain.name, method, provider: provider.id, errorClass: classification.errorClass, reason: classification.reason },
-      'failover',
-    );
+  const pinned = route.pinnedProviderId !== undefined;
+  const hedging = chain.config.hedging;
+  const race = new AttemptRace(
+    chain,
+    selection.candidates,
+    {
+      method,
+      methodLabel: metricMethodLabel(method),
+      params,
+      policy,
+      deadline: route.deadline,
+      maxAttempts: pinned ? 1 : chain.config.maxAttempts,
+      hedgeable: !pinned && policy.replaySafe && hedging.enabled && !hedging.disabledMethods.includes(method),
+      rangeSize,
+    },
+    deps,
+  );
+  let winner = await race.run();
+  if (!winner && race.nullAnswer && !race.lastFailure && route.deadline - chain.now() > NULL_RETRY_DELAY_MS) {
+    await new Promise((resolve) => setTimeout(resolve, NULL_RETRY_DELAY_MS));
+    race.allowAnotherRound();
+    winner = await race.run();
   }
-
-  if (lastFailure) return failureAnswer(lastFailure, attempts, onlyRateLimits ? rateLimitedRetryAfterMs : undefined, route, chain);
+  const { attempts, hedged } = race;
+  if (winner) return { body: { result: (winner.outcome as { result: unknown }).result }, providerId: winner.provider.id, attempts, outcome: 'success', hedged };
+  if (race.nullAnswer) return { body: { result: null }, providerId: race.nullAnswer.provider.id, attempts, outcome: 'success', hedged };
+  if (race.lastFailure) {
+    const retryAfterMs = race.onlyRateLimits ? minDefined(race.rateLimitedRetryAfterMs, selection.retryAfterMs) : undefined;
+    return { ...failureAnswer(race.lastFailure, attempts, retryAfterMs, route, chain), hedged };
+  }
   if (selection.retryAfterMs !== undefined && selection.candidates.length === 0) return rateLimitedAnswer(selection.retryAfterMs, 0);
-  if (route.pinnedProviderId !== undefined && selection.candidates.length === 0) {
-    return lassoAnswer(new RpcError(RpcErrorCode.InvalidParams, `unknown provider ${route.pinnedProviderId} on chain ${chain.name}`));
-  }
   if (route.deadline - chain.now() <= 0) return lassoAnswer(new RpcError(RpcErrorCode.Timeout, 'request deadline expired before any provider answered'), 'failed');
   const reasons = selection.excluded.map((e) => `${e.provider.id}: ${e.reason}`).join(', ');
   return lassoAnswer(
@@ -117,39 +134,22 @@ export async function executeRequest(
   );
 }
 
-function recordFailureEvidence(
-  chain: ChainRuntime,
-  provider: ProviderRuntime,
-  permit: BreakerPermit,
-  method: string,
-  classification: Classification,
-  rangeSize: number | undefined,
-  deps: ExecuteDeps,
-): void {
-  const verdict = breakerVerdict(classification);
-  if (verdict === 'failure') provider.httpBreaker.recordFailure(permit, classification.breakerKind ?? 'other');
-  else if (verdict === 'success') provider.httpBreaker.recordSuccess(permit); // answered correctly; the request was at fault
-  else provider.httpBreaker.release(permit);
-
-  if (classification.errorClass === 'provider_failure') chain.evidence.recordFailure(provider.id, method);
-  if (classification.errorClass === 'rate_limit') {
-    provider.cooldown.coolDown(classification.retryAfterMs);
-    deps.metrics.rateLimited.inc({ chain: chain.name, provider: provider.id });
-  }
-  if (classification.errorClass === 'capability') chain.capabilities.record(provider.id, method, classification, { rangeSize });
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function failureAnswer(
-  last: { provider: ProviderRuntime; outcome: AttemptOutcome; classification: Classification },
+  last: AttemptResult,
   attempts: number,
   rateLimitedRetryAfterMs: number | undefined,
   route: RouteOptions,
   chain: ChainRuntime,
 ): RoutedResponse {
-  const { outcome, classification, provider } = last;
+  const { outcome, provider } = last;
+  const classification = last.classification as Classification;
   // Deterministic and capability errors are the upstream's own answer: pass them through untouched.
   if (outcome.type === 'rpc_error' && (classification.errorClass === 'deterministic' || classification.errorClass === 'capability')) {
-    return { body: { error: outcome.error }, providerId: provider.id, attempts, outcome: 'rpc_error' };
+    return { body: { error: outcome.error }, providerId: provider.id, attempts, outcome: 'rpc_error', hedged: false };
   }
   if (rateLimitedRetryAfterMs !== undefined) return rateLimitedAnswer(rateLimitedRetryAfterMs, attempts);
   if (outcome.type === 'timeout' && route.deadline - chain.now() <= 0) {
@@ -159,16 +159,16 @@ function failureAnswer(
     lastProvider: provider.id,
     errorClass: classification.errorClass,
   });
-  return { body: { error: error.toObject() }, providerId: undefined, attempts, outcome: 'failed' };
+  return { ...NO_UPSTREAM, body: { error: error.toObject() }, attempts, outcome: 'failed' };
 }
 
 function rateLimitedAnswer(retryAfterMs: number, attempts: number): RoutedResponse {
   const error = new RpcError(RpcErrorCode.RateLimited, `all providers are rate limited; retry in ${Math.ceil(retryAfterMs / 1000)} s`, {
     retryAfterMs,
   });
-  return { body: { error: error.toObject() }, providerId: undefined, attempts, outcome: 'failed' };
+  return { ...NO_UPSTREAM, body: { error: error.toObject() }, attempts, outcome: 'failed' };
 }
 
 function lassoAnswer(error: RpcError, outcome: RequestOutcomeKind = 'rpc_error'): RoutedResponse {
-  return { body: { error: error.toObject() }, providerId: undefined, attempts: 0, outcome };
+  return { ...NO_UPSTREAM, body: { error: error.toObject() }, outcome };
 }

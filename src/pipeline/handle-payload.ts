@@ -4,6 +4,9 @@ import type { JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/types.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ExecuteDeps, RouteOptions, RoutedResponse } from './execute.js';
 import { executeRequest } from './execute.js';
+import { metricMethodLabel } from '../observability/method-label.js';
+
+export { metricMethodLabel };
 
 export type ClientTransport = 'http' | 'ws';
 
@@ -13,6 +16,8 @@ export interface PayloadResult {
   /** Providers that served at least one item, in first-served order. */
   providers: string[];
   attempts: number;
+  /** At least one item was hedged to a second provider. */
+  hedged: boolean;
 }
 
 /**
@@ -30,16 +35,18 @@ export async function handlePayload(
   const routed = await Promise.all(items.map((item) => runItem(chain, item, route, transport, deps)));
   const providers: string[] = [];
   let attempts = 0;
+  let hedged = false;
   const parts: string[] = [];
   for (const r of routed) {
     if (r.routed) {
       attempts += r.routed.attempts;
+      hedged ||= r.routed.hedged;
       if (r.routed.providerId !== undefined && !providers.includes(r.routed.providerId)) providers.push(r.routed.providerId);
     }
     if (r.response) parts.push(serializeResponse(r.response, r.rawId));
   }
   const body = payload.kind === 'single' ? parts[0] : parts.length > 0 ? serializeBatchResponse(parts) : undefined;
-  return { body, providers, attempts };
+  return { body, providers, attempts, hedged };
 }
 
 async function runItem(
@@ -58,27 +65,15 @@ async function runItem(
   const routed = await executeRequest(chain, request.method, request.params, route, transport, deps);
   const seconds = (performance.now() - startedAt) / 1000;
   const method = metricMethodLabel(request.method);
-  deps.metrics.requests.inc({ chain: chain.name, method, transport, outcome: routed.outcome });
-  deps.metrics.requestDuration.observe({ chain: chain.name, method, outcome: routed.outcome }, seconds);
-  deps.logger.debug(
-    { chain: chain.name, method: request.method, outcome: routed.outcome, provider: routed.providerId, attempts: routed.attempts, ms: seconds * 1000 },
-    'request',
-  );
+  deps.metrics.recordRequest(chain.name, method, transport, routed.outcome, seconds);
+  if (deps.logger.isLevelEnabled('debug')) {
+    const { outcome, providerId: provider, attempts } = routed;
+    deps.logger.debug({ chain: chain.name, method: request.method, outcome, provider, attempts, ms: seconds * 1000 }, 'request');
+  }
   if (!('id' in request) || request.id === undefined) return { response: undefined, routed };
   const response: JsonRpcResponse =
     'result' in routed.body
       ? { jsonrpc: '2.0', id: request.id, result: routed.body.result }
       : { jsonrpc: '2.0', id: request.id, error: routed.body.error };
   return { response, rawId: item.rawId, routed };
-}
-
-const MAX_METHOD_LABELS = 256;
-const methodLabels = new Set<string>();
-
-/** Method names come from clients: bound the label set so a client cannot explode metric cardinality. */
-export function metricMethodLabel(method: string): string {
-  if (methodLabels.has(method)) return method;
-  if (methodLabels.size >= MAX_METHOD_LABELS || !/^[a-z]+_[A-Za-z0-9]{1,48}$/.test(method)) return 'other';
-  methodLabels.add(method);
-  return method;
 }

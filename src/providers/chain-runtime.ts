@@ -5,6 +5,9 @@ import type { Logger } from '../observability/logger.js';
 import { CapabilityMemory } from '../resilience/index.js';
 import { EvidenceStore, STRATEGY_NAMES, createStrategy } from '../routing/index.js';
 import type { Strategy, StrategyName } from '../routing/index.js';
+import { Coalescer } from '../resilience/coalescer.js';
+import type { RoutedResponse } from '../pipeline/execute.js';
+import { HedgeBudget } from '../resilience/hedge-budget.js';
 import { HeadTracker } from './head-tracker.js';
 import { ProviderRuntime } from './provider.js';
 
@@ -26,8 +29,13 @@ export class ChainRuntime {
   readonly evidence: EvidenceStore;
   readonly capabilities: CapabilityMemory;
   readonly headTracker: HeadTracker;
+  /** Caps hedged attempts at a fraction of this chain's requests. */
+  readonly hedgeBudget: HedgeBudget;
+  /** Identical in-flight reads on this chain share one upstream execution. */
+  readonly coalescer = new Coalescer<RoutedResponse>();
   readonly now: () => number;
   private readonly providersById: Map<string, ProviderRuntime>;
+  private announcedHead: number | undefined;
   private readonly strategies = new Map<StrategyName, Strategy>();
 
   constructor(
@@ -51,12 +59,15 @@ export class ChainRuntime {
             logger.info({ chain: name, provider: p.id, transport, from, to, reason }, 'breaker transition');
           },
           this.now,
+          { upstream: config.subscriptions.upstream, random, logger: logger.child({ chain: name }) },
         ),
     );
     for (const p of this.providers) metrics.breakerState.set({ chain: name, provider: p.id, transport: 'http' }, 0);
+    for (const p of this.providers) if (p.ws) metrics.breakerState.set({ chain: name, provider: p.id, transport: 'ws' }, 0);
     this.providersById = new Map(this.providers.map((p) => [p.id, p]));
     this.evidence = new EvidenceStore({ now: this.now });
     this.capabilities = new CapabilityMemory({ now: this.now });
+    this.hedgeBudget = new HedgeBudget(config.hedging.maxExtraLoad, config.hedging.burst);
     for (const s of STRATEGY_NAMES) this.strategies.set(s, createStrategy(s, { random }));
     this.headTracker = new HeadTracker({
       providers: this.providers,
@@ -86,9 +97,17 @@ export class ChainRuntime {
     return strategy;
   }
 
-  /** Highest head any provider reported. */
+  /**
+   * Records a head Lasso has announced to clients (a newHeads delivery), so that requests for that
+   * block count it as existing even before the head tracker polled a provider that has it.
+   */
+  noteHead(blockNumber: number): void {
+    if (this.announcedHead === undefined || blockNumber > this.announcedHead) this.announcedHead = blockNumber;
+  }
+
+  /** Highest head any provider reported or Lasso announced. */
   chainHead(): number | undefined {
-    let best: number | undefined;
+    let best: number | undefined = this.announcedHead;
     for (const p of this.providers) {
       const n = p.head.number;
       if (n !== undefined && (best === undefined || n > best)) best = n;

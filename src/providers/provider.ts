@@ -4,6 +4,8 @@ import { CircuitBreaker } from '../resilience/index.js';
 import type { BreakerOptions, BreakerState } from '../resilience/index.js';
 import { Cooldown } from '../resilience/index.js';
 import { HttpUpstream } from '../transport/http-upstream.js';
+import { WsUpstream } from '../transport/ws-upstream.js';
+import type { WsUpstreamLogger, WsUpstreamOptions } from '../transport/ws-upstream.js';
 
 export type ChannelTransport = 'http' | 'ws';
 
@@ -28,6 +30,13 @@ export class ProviderRuntime {
   readonly displayUrl: string;
   readonly http: HttpUpstream;
   readonly httpBreaker: CircuitBreaker;
+  /**
+   * Upstream WebSocket channel, when the provider has a `wsUrl`. Not connected until first used
+   * (by the subscription engine); from then on it reconnects by itself.
+   */
+  readonly ws: WsUpstream | undefined;
+  /** Breaker of the ws channel (fed by WsUpstream: connects, request timeouts, pongs, drops). */
+  readonly wsBreaker: CircuitBreaker;
   readonly cooldown: Cooldown;
   readonly head: ProviderHead = { number: undefined, updatedAt: undefined, lastError: undefined };
   inFlight = 0;
@@ -37,6 +46,7 @@ export class ProviderRuntime {
     breakerOptions: BreakerOptions,
     onBreakerTransition: (transport: ChannelTransport, from: BreakerState, to: BreakerState, reason: string) => void,
     now: () => number,
+    wsOptions: ProviderWsOptions = {},
   ) {
     this.id = config.id;
     this.priority = config.priority;
@@ -49,9 +59,37 @@ export class ProviderRuntime {
       onTransition: (t) => onBreakerTransition('http', t.from, t.to, t.reason),
     });
     this.cooldown = new Cooldown({ now });
+    this.wsBreaker = new CircuitBreaker({
+      ...breakerOptions,
+      now,
+      ...(wsOptions.random && { random: wsOptions.random }),
+      onTransition: (t) => onBreakerTransition('ws', t.from, t.to, t.reason),
+    });
+    this.ws =
+      config.wsUrl === undefined
+        ? undefined
+        : new WsUpstream({
+            ...wsOptions.upstream,
+            url: config.wsUrl,
+            name: config.id,
+            now,
+            breaker: this.wsBreaker,
+            ...(wsOptions.random && { random: wsOptions.random }),
+            ...(wsOptions.logger && { logger: wsOptions.logger }),
+          });
   }
 
   async close(): Promise<void> {
+    await this.ws?.close();
     await this.http.close();
   }
+}
+
+/** Settings of a provider's upstream WebSocket channel. */
+export interface ProviderWsOptions {
+  /** Connection settings (timeouts, heartbeats, reconnect backoff). */
+  upstream?: Omit<WsUpstreamOptions, 'url' | 'name' | 'now' | 'breaker' | 'random' | 'logger'>;
+  /** Random source for reconnect and breaker jitter. @default Math.random */
+  random?: () => number;
+  logger?: WsUpstreamLogger;
 }

@@ -1,3 +1,5 @@
+import { LatencyWindow } from './latency-window.js';
+
 export interface EvidenceOptions {
   /**
    * Half-life of latency evidence. Each sample's weight halves every `halfLifeMs`, so after an
@@ -89,6 +91,7 @@ class DecayedMean {
 
 interface MethodStats {
   latency: DecayedMean;
+  recent: LatencyWindow;
   successes: number;
   failures: number;
   lastSeenAt: number | undefined;
@@ -142,6 +145,7 @@ export class EvidenceStore {
     const m = this.#method(p, method);
     if (Number.isFinite(latencyMs) && latencyMs >= 0) {
       m.latency.add(latencyMs, now, this.#halfLifeMs, this.#maxWeight);
+      m.recent.add(latencyMs);
       p.latency.add(latencyMs, now, this.#halfLifeMs, this.#maxWeight);
     }
     m.successes++;
@@ -180,6 +184,15 @@ export class EvidenceStore {
   latencyMs(providerId: string, method: string): number | undefined {
     const m = this.#providers.get(providerId)?.methods.get(method);
     return m !== undefined && m.latency.count >= this.#minSamples ? m.latency.value : undefined;
+  }
+
+  /**
+   * Quantile (q in [0, 1]) of the recent successful latencies of (provider, method), once at least
+   * `minSamples` are known; undefined before.
+   */
+  latencyQuantileMs(providerId: string, method: string, q: number, minSamples = this.#minSamples): number | undefined {
+    const m = this.#providers.get(providerId)?.methods.get(method);
+    return m !== undefined && m.recent.count >= minSamples ? m.recent.quantile(q) : undefined;
   }
 
   /** Samples behind `latencyMs` for (provider, method). */
@@ -261,7 +274,7 @@ export class EvidenceStore {
     let m = p.methods.get(method);
     if (m === undefined) {
       if (p.methods.size >= this.#maxMethods) this.#evictLeastRecent(p);
-      m = { latency: new DecayedMean(), successes: 0, failures: 0, lastSeenAt: undefined };
+      m = { latency: new DecayedMean(), recent: new LatencyWindow(), successes: 0, failures: 0, lastSeenAt: undefined };
       p.methods.set(method, m);
     }
     return m;

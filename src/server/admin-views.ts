@@ -16,7 +16,46 @@ export interface ProviderView {
   successRate: number | null;
   coolingDown: boolean;
   cooldownRemainingMs: number;
-  channels: { transport: 'http'; breaker: string; nextProbeInMs: number | null }[];
+  channels: ChannelView[];
+}
+
+/** One channel of a provider; the ws channel (listed after http, when the provider has a wsUrl) adds its connection state. */
+export interface ChannelView {
+  transport: 'http' | 'ws';
+  breaker: string;
+  nextProbeInMs: number | null;
+  /** ws only: idle (not used yet) | connecting | open | backoff | closed. */
+  connection?: string;
+  /** ws only: redacted ws URL. */
+  url?: string;
+  /** ws only: how long the current connection has been open, in ms. */
+  connectedForMs?: number | null;
+  reconnects?: number;
+  consecutiveFailures?: number;
+  lastError?: string | null;
+  rttMs?: number | null;
+  subscriptions?: number;
+}
+
+function wsChannelView(chain: ChainRuntime, p: ProviderRuntime): ChannelView[] {
+  if (!p.ws) return [];
+  const snap = p.ws.snapshot();
+  const nextProbeAt = p.wsBreaker.nextProbeAt;
+  return [
+    {
+      transport: 'ws',
+      breaker: p.wsBreaker.state,
+      nextProbeInMs: nextProbeAt === undefined ? null : Math.max(0, nextProbeAt - chain.now()),
+      connection: snap.state,
+      url: p.ws.displayUrl,
+      connectedForMs: snap.connectedSince === undefined ? null : Math.max(0, chain.now() - snap.connectedSince),
+      reconnects: snap.reconnects,
+      consecutiveFailures: snap.consecutiveFailures,
+      lastError: snap.lastError ?? null,
+      rttMs: snap.rttMs ?? null,
+      subscriptions: snap.subscriptions,
+    },
+  ];
 }
 
 export function providerView(chain: ChainRuntime, p: ProviderRuntime): ProviderView {
@@ -42,6 +81,7 @@ export function providerView(chain: ChainRuntime, p: ProviderRuntime): ProviderV
         breaker: p.httpBreaker.state,
         nextProbeInMs: nextProbeAt === undefined ? null : Math.max(0, nextProbeAt - chain.now()),
       },
+      ...wsChannelView(chain, p),
     ],
   };
 }

@@ -7,6 +7,7 @@ import { parsePayload } from '../jsonrpc/parse.js';
 import type { JsonRpcFailure } from '../jsonrpc/types.js';
 import type { LassoMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
+import type { ExecuteDeps } from '../pipeline/execute.js';
 import { handlePayload } from '../pipeline/handle-payload.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
 import { chainsView, healthView, providersView } from './admin-views.js';
@@ -23,10 +24,8 @@ export interface HttpFrontOptions {
   requestTimeoutMs: number;
 }
 
-export interface HttpFrontDeps {
+export interface HttpFrontDeps extends ExecuteDeps {
   chains: ChainRegistry;
-  metrics: LassoMetrics;
-  logger: Logger;
 }
 
 /**
@@ -62,6 +61,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpFr
   const segments = pathSegments(req.url ?? '/');
   const [first] = segments;
   if (first === 'rpc') return handleRpc(req, res, segments.slice(1), options, deps);
+  if (first === 'ws') {
+    res.setHeader('upgrade', 'websocket');
+    return sendJson(res, 426, errorResponse(null, RpcErrorCode.InvalidRequest, 'this endpoint speaks JSON-RPC over WebSocket: connect with a WebSocket client'));
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
   const path = segments.join('/');
   switch (path) {
@@ -80,7 +83,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpFr
       return;
     }
     default:
-      return sendJson(res, 404, { error: 'not found', routes: ['POST /rpc/:chain', 'POST /rpc/:strategy/:chain', 'POST /rpc/provider/:providerId/:chain', 'GET /health', 'GET /api/chains', 'GET /api/providers', 'GET /metrics'] });
+      return sendJson(res, 404, { error: 'not found', routes: ['POST /rpc/:chain', 'POST /rpc/:strategy/:chain', 'POST /rpc/provider/:providerId/:chain', 'GET /ws/rpc/:chain (WebSocket)', 'GET /health', 'GET /api/chains', 'GET /api/providers', 'GET /metrics'] });
   }
 }
 
@@ -129,6 +132,7 @@ async function handleRpc(
   );
   if (result.providers.length > 0) res.setHeader('x-lasso-provider', result.providers.join(','));
   res.setHeader('x-lasso-attempts', String(result.attempts));
+  if (result.hedged) res.setHeader('x-lasso-hedged', '1');
   if (result.body === undefined) {
     res.writeHead(204);
     res.end();

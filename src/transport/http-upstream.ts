@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { AttemptOutcome } from './outcome.js';
@@ -17,12 +18,49 @@ export interface UpstreamCall {
   params?: unknown;
   /** Attempt timeout; the attempt resolves with `{ type: 'timeout' }` when it expires. */
   timeoutMs: number;
-  /** Aborting resolves the attempt with `{ type: 'cancelled' }` (deadline hit or hedge won). */
-  signal?: AbortSignal;
+  /**
+   * Shorter limit on the wait for the response to start (a learned, adaptive timeout). Ignored
+   * once response headers arrived, and when its timer fires late (Lasso itself was stalled).
+   */
+  firstByteTimeoutMs?: number;
 }
 
 /** Connection errors that prove the request never reached the upstream. */
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A first-byte timer that fires this much late is not trusted (re-armed instead). */
+const FIRST_BYTE_LATENESS_TOLERANCE_MS = 20;
+
+/**
+ * setTimeout that, on expiry, waits one more event-loop turn before acting: timers run before
+ * I/O polling, so after a stalled loop (GC, CPU contention) an answer already in the socket gets
+ * read first. Tells the callback how late it fired.
+ */
+class ExpiryTimer {
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private dueAt = 0;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onExpire: (lateByMs: number) => void,
+  ) {
+    this.rearm();
+  }
+
+  rearm(): void {
+    this.dueAt = performance.now() + this.ms;
+    this.timer = setTimeout(() => {
+      const lateByMs = performance.now() - this.dueAt;
+      this.immediate = setImmediate(() => this.onExpire(lateByMs));
+    }, this.ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+  }
+}
 
 /**
  * One upstream JSON-RPC HTTP endpoint behind an undici keep-alive pool. Sends one request at a
@@ -52,34 +90,40 @@ export class HttpUpstream {
 
   async send(call: UpstreamCall): Promise<AttemptOutcome> {
     const id = this.nextId++;
-    const body = JSON.stringify({ jsonrpc: '2.0', id, method: call.method, params: call.params ?? [] });
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, call.timeoutMs);
-    const onCallerAbort = (): void => controller.abort();
-    call.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    if (call.signal?.aborted) controller.abort();
+    const body = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(call.method)},"params":${JSON.stringify(call.params ?? [])}}`;
+    // undici accepts an EventEmitter as abort signal: far cheaper on the hot path than an
+    // AbortController per attempt. Aborting destroys the connection, so a late answer can never be
+    // read as the answer to a later request on a reused socket.
+    const abort = new EventEmitter();
+    let timedOutAfterMs: number | undefined;
+    let headersReceived = false;
+    const expire = (afterMs: number): void => {
+      timedOutAfterMs = afterMs;
+      abort.emit('abort');
+    };
+    const deadline = new ExpiryTimer(call.timeoutMs, () => expire(call.timeoutMs));
+    // The first-byte timer only judges a provider that has not started answering, and only when
+    // it fired on time: a timer that ran late measured Lasso's own stalled event loop.
+    const firstByte =
+      call.firstByteTimeoutMs !== undefined && call.firstByteTimeoutMs < call.timeoutMs
+        ? new ExpiryTimer(call.firstByteTimeoutMs, (lateByMs) => {
+            if (headersReceived) return;
+            if (lateByMs > FIRST_BYTE_LATENESS_TOLERANCE_MS) firstByte?.rearm();
+            else expire(call.firstByteTimeoutMs as number);
+          })
+        : undefined;
     try {
-      const res = await this.pool.request({
-        path: this.path,
-        method: 'POST',
-        headers: this.headers,
-        body,
-        signal: controller.signal,
-      });
+      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.headers, body, signal: abort });
+      headersReceived = true;
       const text = await res.body.text();
       return interpretResponse(res, text, id);
     } catch (err) {
-      if (timedOut) return { type: 'timeout', afterMs: call.timeoutMs };
-      if (controller.signal.aborted) return { type: 'cancelled' };
+      if (timedOutAfterMs !== undefined) return { type: 'timeout', afterMs: timedOutAfterMs };
       const code = errorCode(err);
       return { type: 'network', code, neverSent: NEVER_SENT_CODES.has(code) };
     } finally {
-      clearTimeout(timer);
-      call.signal?.removeEventListener('abort', onCallerAbort);
+      deadline.clear();
+      firstByte?.clear();
     }
   }
 

@@ -1,5 +1,5 @@
 import { startLasso } from '../../src/app.js';
-import type { LassoInstance } from '../../src/app.js';
+import type { LassoInstance, StartLassoOptions } from '../../src/app.js';
 import { FaultProxy } from '../../src/chaos/index.js';
 import { lassoConfigSchema } from '../../src/config/index.js';
 import { Devnet } from '../../src/devnet/index.js';
@@ -13,6 +13,8 @@ export interface ClusterOptions {
   chain?: Record<string, unknown>;
   server?: Record<string, unknown>;
   seed?: number;
+  /** Passed to startLasso: the per-chain subscription engine (tests of the WS front pass a fake). */
+  subscriptionServiceFactory?: StartLassoOptions['subscriptionServiceFactory'];
 }
 
 export interface Cluster {
@@ -22,6 +24,8 @@ export interface Cluster {
   proxies: Map<string, FaultProxy>;
   /** http://127.0.0.1:PORT/rpc/devnet */
   rpcUrl: string;
+  /** ws://127.0.0.1:PORT/ws/rpc/devnet */
+  wsUrl: string;
   close(): Promise<void>;
 }
 
@@ -51,13 +55,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         },
       },
     });
-    lasso = await startLasso({ config, logger: createLogger(config.logging.level), processMetrics: false });
+    lasso = await startLasso({
+      config,
+      logger: createLogger(config.logging.level),
+      processMetrics: false,
+      ...(options.subscriptionServiceFactory && { subscriptionServiceFactory: options.subscriptionServiceFactory }),
+    });
     const started = lasso;
     return {
       devnet,
       lasso: started,
       proxies,
       rpcUrl: `${started.url}/rpc/devnet`,
+      wsUrl: `${started.url.replace(/^http/, 'ws')}/ws/rpc/devnet`,
       async close() {
         await started.close();
         await Promise.all([...proxies.values()].map((p) => p.close()));

@@ -48,8 +48,9 @@ describe('HTTP failover on a real devnet', () => {
       await killed;
       const failed = results.filter((r) => r.body.error !== undefined || r.status !== 200);
       expect(failed).toEqual([]);
-      const servedBefore = results.slice(0, 100).map((r) => r.headers['x-lasso-provider']);
-      expect(new Set(servedBefore)).toEqual(new Set(['node-0']));
+      // Before the kill the primary serves (a few may be won by a hedge to node-1 under load).
+      const servedBefore = results.slice(0, 100).filter((r) => r.headers['x-lasso-provider'] === 'node-0');
+      expect(servedBefore.length).toBeGreaterThanOrEqual(90);
       const failedOver = results.filter((r) => Number(r.headers['x-lasso-attempts']) >= 2);
       expect(failedOver.length).toBeGreaterThan(0);
       for (const r of failedOver) expect(r.headers['x-lasso-provider']).not.toBe('node-0');
@@ -72,8 +73,9 @@ describe('HTTP failover on a real devnet', () => {
     afterAll(async () => cluster?.close());
 
     it('all succeed, the two healthy providers share the load, and the open breaker keeps traffic off the dead one', async () => {
-      const address = cluster.devnet.accounts[0]!.address;
-      const burst = () => Promise.all(Array.from({ length: 1000 }, () => rpc(cluster.rpcUrl, 'eth_getBalance', [address, 'latest'])));
+      // Distinct addresses: identical requests would be coalesced into a few upstream calls.
+      const address = (i: number) => `0x${(i + 1).toString(16).padStart(40, '0')}`;
+      const burst = () => Promise.all(Array.from({ length: 1000 }, (_, i) => rpc(cluster.rpcUrl, 'eth_getBalance', [address(i), 'latest'])));
       const first = await burst();
       const ok = first.filter((r) => r.status === 200 && r.body.result !== undefined).length;
       expect(ok / first.length).toBeGreaterThanOrEqual(0.999);
@@ -88,7 +90,7 @@ describe('HTTP failover on a real devnet', () => {
         metricValue(await getText(`${cluster.lasso.url}/metrics`), 'lasso_upstream_attempts_total', { provider: 'node-2' });
       const before = await attemptsToDead();
       const second = await burst();
-      expect(second.every((r) => r.body.result !== undefined)).toBe(true);
+      expect(second.filter((r) => r.body.result === undefined).map((r) => r.body)).toEqual([]);
       expect(await attemptsToDead()).toBe(before);
     });
   });

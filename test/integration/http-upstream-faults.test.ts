@@ -12,7 +12,17 @@ describe('upstream faults behind the fault proxy', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     // A high threshold keeps node-0's breaker closed across tests: each test meets one fault.
-    cluster = await startCluster({ faultProxies: true, chain: { defaultStrategy: 'priority', breaker: { otherThreshold: 100, timeoutThreshold: 100 } } });
+    // Hedging and adaptive timeouts are off here: these tests meet each fault on a plain attempt
+    // (test/integration/tail-latency.test.ts covers them).
+    cluster = await startCluster({
+      faultProxies: true,
+      chain: {
+        defaultStrategy: 'priority',
+        breaker: { otherThreshold: 100, timeoutThreshold: 100 },
+        hedging: { enabled: false },
+        adaptiveTimeouts: { enabled: false },
+      },
+    });
     await cluster.devnet.mineBlock();
   });
   afterEach(() => {

@@ -53,7 +53,8 @@ describe('parseConfigText: valid', () => {
 
   it('substitutes env vars (with defaults and numeric coercion) and applies every default', () => {
     const c = parseConfigText(VALID, env, 'test.yaml');
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 4100, maxBodyBytes: 1_048_576, maxBatchSize: 50, requestTimeoutMs: 30_000 });
+    expect(c.server).toMatchObject({ host: '127.0.0.1', port: 4100, maxBodyBytes: 1_048_576, maxBatchSize: 50, requestTimeoutMs: 30_000 });
+    expect(c.server.websocket.maxConnections).toBe(10_000);
     expect(c.logging.level).toBe('debug');
     const eth = c.chains.ethereum!;
     expect(eth).toMatchObject({ chainId: 1, defaultStrategy: 'fastest', maxLagBlocks: 3, headPollIntervalMs: 2000, maxAttempts: 3 });

@@ -1,0 +1,229 @@
+import type { MethodPolicy } from '../jsonrpc/method-policy.js';
+import type { ChainRuntime } from '../providers/chain-runtime.js';
+import type { ProviderRuntime } from '../providers/provider.js';
+import { breakerVerdict, classifyOutcome, shouldFailover } from '../resilience/index.js';
+import type { BreakerPermit, Classification } from '../resilience/index.js';
+import type { AttemptOutcome } from '../transport/outcome.js';
+import { attemptTimeoutMs, hedgeDelayMs } from './attempt-timing.js';
+import type { ExecuteDeps } from './execute.js';
+
+export interface AttemptResult {
+  /** Order of launch: 0 is the first attempt, higher ones are failovers or hedges. */
+  index: number;
+  provider: ProviderRuntime;
+  outcome: AttemptOutcome;
+  classification: Classification | null;
+}
+
+export interface AttemptRaceRequest {
+  method: string;
+  /** Metric label for the method (bounded cardinality). */
+  methodLabel: string;
+  params: unknown;
+  policy: MethodPolicy;
+  /** Absolute deadline (ms since epoch). */
+  deadline: number;
+  maxAttempts: number;
+  /** Hedging allowed for this request (replay-safe, not pinned, enabled for the method). */
+  hedgeable: boolean;
+  /** eth_getLogs block span, for capability memory. */
+  rangeSize: number | undefined;
+}
+
+/**
+ * The attempts of one request on its ordered candidates: breaker admission, learned attempt
+ * timeouts, failover on retryable failures, and hedging (a read not answered within the hedge
+ * delay also goes to the next candidate; the first good answer wins). State that the final answer
+ * needs (last failure, rate-limit hints) is kept here for the caller.
+ */
+export class AttemptRace {
+  attempts = 0;
+  hedged = false;
+  lastFailure: AttemptResult | undefined;
+  /** A null for a block that may still be propagating (see mayBeNotYetSeen). */
+  nullAnswer: AttemptResult | undefined;
+  /** Shortest cooldown among rate-limited attempts. */
+  rateLimitedRetryAfterMs: number | undefined;
+  onlyRateLimits = true;
+
+  private readonly inFlight = new Map<number, Promise<AttemptResult>>();
+  private nextCandidate = 0;
+  private attemptsBudget: number;
+  private hedgeable: boolean;
+  private lastLaunched: ProviderRuntime | undefined;
+
+  constructor(
+    private readonly chain: ChainRuntime,
+    private readonly candidates: readonly ProviderRuntime[],
+    private readonly request: AttemptRaceRequest,
+    private readonly deps: ExecuteDeps,
+  ) {
+    this.attemptsBudget = request.maxAttempts;
+    this.hedgeable = request.hedgeable;
+  }
+
+  /**
+   * Runs attempts until one answers with a result (returned) or every allowed candidate has
+   * failed or the failure must not be retried (undefined).
+   */
+  async run(): Promise<AttemptResult | undefined> {
+    this.launch();
+    while (this.inFlight.size > 0) {
+      const first = await this.nextSettled();
+      if (first === 'hedge') {
+        if (!this.chain.hedgeBudget.trySpend()) this.hedgeable = false;
+        else if (this.launch()) {
+          this.hedged = true;
+          this.deps.metrics.hedges.inc({ chain: this.chain.name, method: this.request.methodLabel });
+        }
+        continue;
+      }
+      this.inFlight.delete(first.index);
+      const { provider, outcome, classification } = first;
+      if (classification === null) {
+        const result = (outcome as { result: unknown }).result;
+        if (result === null && mayBeNotYetSeen(this.request.method, this.request.params, this.chain.chainHead())) {
+          // Providers see a new block a few ms apart: a null for a block the chain already has
+          // means "not here yet", so ask the next candidate before answering null.
+          this.nullAnswer = first;
+          if (this.inFlight.size === 0) this.launch();
+          continue;
+        }
+        // Attempts still running are left to finish (bounded by their own timeout) and only their
+        // answers are dropped: aborting would destroy a pooled connection, and their outcome is the
+        // evidence that opens a hung provider's breaker.
+        if (this.hedged && first.index > 0) this.deps.metrics.hedgesWon.inc({ chain: this.chain.name, method: this.request.methodLabel });
+        return first;
+      }
+      this.noteFailure(first, classification);
+      if (!shouldFailover(classification, this.request.policy.replaySafe, outcome)) return undefined;
+      this.deps.metrics.failovers.inc({ chain: this.chain.name, method: this.request.methodLabel, from_provider: provider.id, reason: classification.errorClass });
+      this.deps.logger.info(
+        { chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, reason: classification.reason },
+        'failover',
+      );
+      if (this.inFlight.size === 0) this.launch();
+    }
+    return undefined;
+  }
+
+  /** Makes every candidate eligible again for one more round (used after all said "null"). */
+  allowAnotherRound(): void {
+    this.nextCandidate = 0;
+    this.attemptsBudget = this.attempts + this.request.maxAttempts;
+  }
+
+  private noteFailure(result: AttemptResult, classification: Classification): void {
+    this.lastFailure = result;
+    if (classification.errorClass === 'rate_limit') {
+      const cooldownMs = result.provider.cooldown.remainingMs();
+      this.rateLimitedRetryAfterMs = this.rateLimitedRetryAfterMs === undefined ? cooldownMs : Math.min(this.rateLimitedRetryAfterMs, cooldownMs);
+    } else {
+      this.onlyRateLimits = false;
+    }
+  }
+
+  /** The next attempt to finish, or 'hedge' when the hedge delay of the latest attempt passed first. */
+  private async nextSettled(): Promise<AttemptResult | 'hedge'> {
+    const contenders: Promise<AttemptResult | 'hedge'>[] = [...this.inFlight.values()];
+    let hedgeTimer: NodeJS.Timeout | undefined;
+    if (this.hedgeable && this.lastLaunched && this.hasCandidatesLeft()) {
+      const ids = this.candidates.map((c) => c.id);
+      const delay = hedgeDelayMs(this.chain.config, this.chain.evidence, this.lastLaunched.id, this.request.method, ids);
+      contenders.push(new Promise((resolve) => (hedgeTimer = setTimeout(resolve, delay, 'hedge'))));
+    }
+    try {
+      return await Promise.race(contenders);
+    } finally {
+      clearTimeout(hedgeTimer);
+    }
+  }
+
+  private hasCandidatesLeft(): boolean {
+    return this.nextCandidate < this.candidates.length && this.attempts < this.attemptsBudget;
+  }
+
+  /** Starts an attempt on the next admitted candidate; false when none is left. */
+  private launch(): boolean {
+    const { chain, request, deps } = this;
+    while (this.hasCandidatesLeft()) {
+      const provider = this.candidates[this.nextCandidate++] as ProviderRuntime;
+      const remainingMs = request.deadline - chain.now();
+      if (remainingMs <= 0) return false;
+      const permit = provider.httpBreaker.tryAcquire();
+      if (!permit) continue; // half-open probe already in flight, or opened since selection
+      // While every pooled connection is busy the attempt first waits in undici's queue, which says
+      // nothing about the provider: then only the fixed method timeout applies.
+      const queued = provider.inFlight >= provider.config.maxConcurrent;
+      const timeoutMs = Math.min(request.policy.timeoutMs, remainingMs);
+      const learnedMs = queued ? undefined : attemptTimeoutMs(chain.config, chain.evidence, provider.id, request.method, deps.loopLag.lagMs());
+      const index = this.attempts++;
+      this.inFlight.set(index, runAttempt(chain, provider, permit, request, { timeoutMs, firstByteTimeoutMs: learnedMs }, deps, index));
+      this.lastLaunched = provider;
+      return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * A null answer that another provider may not give: a block by hash (it may have been announced
+ * by a faster provider), or a block by number at or below the chain head Lasso has already seen.
+ */
+export function mayBeNotYetSeen(method: string, params: unknown, chainHead: number | undefined): boolean {
+  if (method === 'eth_getBlockByHash') return true;
+  if (method !== 'eth_getBlockByNumber' || !Array.isArray(params) || typeof params[0] !== 'string') return false;
+  const tag = params[0];
+  if (!/^0x[0-9a-fA-F]+$/.test(tag)) return tag === 'latest';
+  return chainHead !== undefined && Number.parseInt(tag, 16) <= chainHead;
+}
+
+/** One dispatch to one provider, with all its bookkeeping (breaker, evidence, cooldown, metrics), even when it finishes after the request was answered. */
+async function runAttempt(
+  chain: ChainRuntime,
+  provider: ProviderRuntime,
+  permit: BreakerPermit,
+  request: AttemptRaceRequest,
+  timeouts: { timeoutMs: number; firstByteTimeoutMs: number | undefined },
+  deps: ExecuteDeps,
+  index: number,
+): Promise<AttemptResult> {
+  const { method, methodLabel, params } = request;
+  const startedAt = performance.now();
+  provider.inFlight++;
+  const outcome = await provider.http.send({ method, params, ...timeouts });
+  provider.inFlight--;
+  const latencyMs = performance.now() - startedAt;
+  const classification = classifyOutcome(outcome, method);
+  if (classification === null) {
+    provider.httpBreaker.recordSuccess(permit);
+    chain.evidence.recordSuccess(provider.id, method, latencyMs);
+    deps.metrics.recordAttempt(chain.name, provider.id, 'http', methodLabel, 'success', latencyMs / 1000);
+  } else {
+    deps.metrics.recordAttempt(chain.name, provider.id, 'http', methodLabel, classification.cancelled ? 'cancelled' : classification.errorClass, latencyMs / 1000);
+    recordFailureEvidence(chain, provider, permit, method, classification, request.rangeSize, deps);
+  }
+  return { index, provider, outcome, classification };
+}
+
+function recordFailureEvidence(
+  chain: ChainRuntime,
+  provider: ProviderRuntime,
+  permit: BreakerPermit,
+  method: string,
+  classification: Classification,
+  rangeSize: number | undefined,
+  deps: ExecuteDeps,
+): void {
+  const verdict = breakerVerdict(classification);
+  if (verdict === 'failure') provider.httpBreaker.recordFailure(permit, classification.breakerKind ?? 'other');
+  else if (verdict === 'success') provider.httpBreaker.recordSuccess(permit); // answered correctly; the request was at fault
+  else provider.httpBreaker.release(permit);
+
+  if (classification.errorClass === 'provider_failure') chain.evidence.recordFailure(provider.id, method);
+  if (classification.errorClass === 'rate_limit') {
+    provider.cooldown.coolDown(classification.retryAfterMs);
+    deps.metrics.rateLimited.inc({ chain: chain.name, provider: provider.id });
+  }
+  if (classification.errorClass === 'capability') chain.capabilities.record(provider.id, method, classification, { rangeSize });
+}

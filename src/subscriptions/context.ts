@@ -1,0 +1,48 @@
+import type { SubscriptionsConfig } from '../config/schema.js';
+import type { SubscriptionMetrics } from '../observability/subscription-metrics.js';
+import type { ProviderRuntime } from '../providers/provider.js';
+import type { ChainReader } from './chain-reader.js';
+
+/** Logger shape the engine needs (a pino Logger fits). */
+export interface EngineLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export type UpstreamSubscribeResult = 'ok' | 'error' | 'timeout' | 'closed';
+
+/** What the streams of one chain share: providers, HTTP reads, settings, metrics, clock. */
+export interface StreamContext {
+  chain: string;
+  providers: readonly ProviderRuntime[];
+  /** Known to be more than maxLagBlocks behind (HTTP head tracker). */
+  isLagging(provider: ProviderRuntime): boolean;
+  /** Highest head any provider reported over HTTP polling, if known. */
+  chainHead(): number | undefined;
+  reader: ChainReader;
+  config: SubscriptionsConfig;
+  metrics: SubscriptionMetrics | undefined;
+  logger: EngineLogger;
+  now(): number;
+  /** A provider sent this head live: the head tracker learns it before its next HTTP poll. */
+  observeHead(provider: ProviderRuntime, number: number): void;
+  /** A block is being delivered to clients: the chain head is at least this (requests for it must find it). */
+  noteDelivered(number: number): void;
+  /** Counts one upstream eth_subscribe (engine stats and metrics). */
+  countSubscribe(kind: string, provider: string, result: UpstreamSubscribeResult): void;
+}
+
+/** Waits `ms`, unless `isStopped` turns true earlier (checked by the caller after waking). */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+  });
+}
+
+/** Retry pause for backfill reads: 25 ms doubling to 1 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(1_000, 25 * 2 ** Math.min(attempt, 6));
+}

@@ -1,0 +1,580 @@
+import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
+import type { ProviderRuntime } from '../providers/provider.js';
+import type { UpstreamSubscription, WsStateChange } from '../transport/ws-upstream.js';
+import { BlockRing } from './block-ring.js';
+import { parseBlock } from './block.js';
+import type { BlockId, ChainBlock } from './block.js';
+import { BlockTimeEstimator } from './block-time.js';
+import { ClientSet } from './client-set.js';
+import { delay, retryDelayMs } from './context.js';
+import type { StreamContext, UpstreamSubscribeResult } from './context.js';
+import { StreamStoppedError, UnfillableGapError } from './errors.js';
+
+/** How a delivered head reached Lasso. */
+export type HeadSource = 'live' | 'backfill' | 'poll';
+
+export interface HeadInfo {
+  source: HeadSource;
+  /** The WebSocket provider that sent it live; undefined for backfilled and polled heads. */
+  provider: string | undefined;
+}
+
+/**
+ * A stream that depends on the chain's heads (logs, pending transactions). Called synchronously
+ * and in order: a reorg notice comes before the heads of the new branch.
+ */
+export interface HeadListener {
+  /** The active upstream provider changed; undefined while switching or polling. */
+  onProvider(providerId: string | undefined): void;
+  /** A canonical head was delivered (in order, each once). */
+  onHead(block: ChainBlock, info: HeadInfo): void;
+  /** These delivered blocks (oldest first) left the canonical chain; heads from `forkPoint + 1` follow. */
+  onReorg(orphaned: BlockId[], forkPoint: number): void;
+  /** The head stream could not fill a gap: dependents end their clients too. */
+  onFatal(error: RpcError): void;
+}
+
+export type HeadStreamMode = 'starting' | 'live' | 'switching' | 'polling' | 'stopped';
+
+interface InboxItem {
+  block: ChainBlock;
+  source: HeadSource;
+  provider: string | undefined;
+}
+
+interface ActiveUpstream {
+  provider: ProviderRuntime;
+  subscription: UpstreamSubscription;
+  token: object;
+  /** When the last live head arrived (or the subscription started). */
+  lastLiveAt: number;
+  /** Highest head number received live (or known when the subscription started). */
+  lastLiveNumber: number;
+}
+
+/** Live heads waiting while backfill runs; beyond this the oldest are dropped (the gap filler fetches them again). */
+const MAX_INBOX = 10_000;
+/** Parallel eth_getBlockByNumber reads when filling a gap. */
+const BACKFILL_CONCURRENCY = 8;
+/** Shortest eth_subscribe timeout when choosing a provider (otherwise 2 block times, capped by requestTimeoutMs). */
+const MIN_SUBSCRIBE_TIMEOUT_MS = 2_000;
+/** A provider whose eth_subscribe failed is skipped for this long. */
+const SUBSCRIBE_FAILURE_PENALTY_MS = 5_000;
+
+/**
+ * The newHeads stream of one chain, and the chain's clock for every other stream.
+ *
+ * Chooses the active WebSocket provider (open channel, breaker not open, not penalised, in sync,
+ * by priority then ping RTT), holds one upstream `newHeads` subscription there, and turns what
+ * arrives (live heads, HTTP backfill, HTTP polls) into one ordered, duplicate-free canonical
+ * sequence: a gap is filled over HTTP (eth_getBlockByNumber, links checked by parentHash), a head
+ * that does not extend the tip is walked back by parentHash to the fork point and the new branch is
+ * delivered from there. Loss (connection closed) and stall (no head for `staleAfterBlockTimes`
+ * estimated block times while the chain moved on) move it to the next provider; with none usable it
+ * polls over HTTP and returns to WebSocket as soon as a channel is usable again.
+ *
+ * All inputs go through one queue consumed by one loop, so delivery is sequential and heads that
+ * arrive during a backfill wait their turn (the buffer).
+ */
+export class HeadStream {
+  readonly key = 'newHeads';
+  readonly clients: ClientSet;
+  readonly ready: Promise<void>;
+
+  private readonly ring: BlockRing;
+  private readonly blockTime: BlockTimeEstimator;
+  private readonly dependents = new Set<HeadListener>();
+  private readonly penalties = new Map<string, number>();
+  private readonly inbox: InboxItem[] = [];
+  private readonly stateListeners: { provider: ProviderRuntime; listener: (change: WsStateChange) => void }[] = [];
+  private resolveReady!: () => void;
+  private pumping = false;
+  private active: ActiveUpstream | undefined;
+  private subscribingToken: object | undefined;
+  private connecting: Promise<void> | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private pollBusy = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private stallProbe = false;
+  private highestSeen = -1;
+  private currentMode: HeadStreamMode = 'starting';
+
+  constructor(
+    private readonly ctx: StreamContext,
+    onClientDropped: (id: string) => void,
+  ) {
+    this.clients = new ClientSet(onClientDropped);
+    this.ring = new BlockRing(ctx.config.recentBlocks);
+    this.blockTime = new BlockTimeEstimator(ctx.config.minBlockTimeMs, ctx.config.maxBlockTimeMs);
+    this.ready = new Promise((resolve) => {
+      this.resolveReady = resolve;
+    });
+  }
+
+  get mode(): HeadStreamMode {
+    return this.currentMode;
+  }
+
+  /** Provider of the live upstream subscription; undefined while switching or polling. */
+  get activeProvider(): string | undefined {
+    return this.active?.provider.id;
+  }
+
+  /** Whether an upstream newHeads subscription is live. */
+  get hasUpstream(): boolean {
+    return this.active !== undefined;
+  }
+
+  /** Current block time estimate, in ms. */
+  get blockTimeMs(): number {
+    return this.blockTime.blockTimeMs;
+  }
+
+  get dependentCount(): number {
+    return this.dependents.size;
+  }
+
+  /** Last delivered (or baseline) head. */
+  tip(): BlockId | undefined {
+    return this.ring.tip();
+  }
+
+  /** Whether this block is on the canonical chain as delivered (within the remembered window). */
+  isCanonical(block: BlockId): boolean {
+    return this.ring.hashAt(block.number) === block.hash;
+  }
+
+  /** Highest head number known from any source (delivered, queued, HTTP head tracker). */
+  highestKnownHead(): number {
+    return Math.max(this.highestSeen, this.ring.tip()?.number ?? -1, this.ctx.chainHead() ?? -1);
+  }
+
+  addDependent(listener: HeadListener): void {
+    this.dependents.add(listener);
+  }
+
+  removeDependent(listener: HeadListener): void {
+    this.dependents.delete(listener);
+  }
+
+  /** Connects the channels, takes the current head as baseline (not delivered), subscribes. `ready` resolves after. */
+  start(): void {
+    void this.run().finally(() => this.resolveReady());
+  }
+
+  stop(): void {
+    if (this.currentMode === 'stopped') return;
+    this.currentMode = 'stopped';
+    this.stopPolling();
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    this.stallTimer = undefined;
+    for (const { provider, listener } of this.stateListeners) provider.ws?.off('state', listener);
+    this.stateListeners.length = 0;
+    const active = this.active;
+    this.active = undefined;
+    this.subscribingToken = undefined;
+    if (active) {
+      this.ctx.metrics?.upstreamSubscriptions.dec({ chain: this.ctx.chain, kind: 'newHeads' });
+      void active.subscription.unsubscribe();
+    }
+    this.inbox.length = 0;
+    this.resolveReady();
+  }
+
+  private get stopped(): boolean {
+    return this.currentMode === 'stopped';
+  }
+
+  private async run(): Promise<void> {
+    const { config } = this.ctx;
+    for (const provider of this.ctx.providers) {
+      const ws = provider.ws;
+      if (!ws) continue;
+      const listener = (change: WsStateChange): void => {
+        // A channel came back while polling: try to return to WebSocket right away.
+        if (change.to === 'open' && this.currentMode === 'polling') void this.pollTick();
+      };
+      ws.on('state', listener);
+      this.stateListeners.push({ provider, listener });
+    }
+    await Promise.all(this.ctx.providers.map((p) => p.ws?.waitSettled(config.upstream.connectTimeoutMs)));
+    if (this.stopped) return;
+    try {
+      const baseline = await this.ctx.reader.blockByNumber('latest');
+      if (baseline && !this.ring.tip() && !this.stopped) {
+        this.ring.push(baseline);
+        this.highestSeen = Math.max(this.highestSeen, baseline.number);
+      }
+    } catch (err) {
+      // No baseline: the first head that arrives is delivered and becomes the tip.
+      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorText(err) }, 'newHeads baseline read failed');
+    }
+    if (this.stopped) return;
+    const checkEvery = Math.min(500, Math.max(10, Math.floor(config.minBlockTimeMs / 2)));
+    this.stallTimer = setInterval(() => void this.checkStall(), checkEvery);
+    this.stallTimer.unref();
+    await this.connect();
+  }
+
+  // --- provider choice, loss, stall ---------------------------------------------------------
+
+  /** Usable ws channels, best first: in-sync before lagging, then priority, then ping RTT. */
+  private candidates(): ProviderRuntime[] {
+    const now = this.ctx.now();
+    const usable = this.ctx.providers.filter((p) => {
+      if (!p.ws?.isOpen) return false;
+      if (p.wsBreaker.state === 'open') return false;
+      const until = this.penalties.get(p.id);
+      return until === undefined || until <= now;
+    });
+    return usable.sort((a, b) => {
+      const lagA = this.ctx.isLagging(a) ? 1 : 0;
+      const lagB = this.ctx.isLagging(b) ? 1 : 0;
+      if (lagA !== lagB) return lagA - lagB;
+      if (a.priority !== b.priority) return a.priority - b.priority;
+      return (a.ws?.rttMs ?? Number.MAX_VALUE) - (b.ws?.rttMs ?? Number.MAX_VALUE);
+    });
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.tryCandidates().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async tryCandidates(): Promise<void> {
+    if (this.active) return;
+    if (this.currentMode !== 'polling') this.currentMode = 'switching';
+    for (const provider of this.candidates()) {
+      if (this.stopped) return;
+      if (await this.subscribe(provider)) return;
+    }
+    if (!this.stopped) this.startPolling();
+  }
+
+  private async subscribe(provider: ProviderRuntime): Promise<boolean> {
+    const ws = provider.ws;
+    if (!ws) return false;
+    const token = {};
+    this.subscribingToken = token;
+    // A provider that hangs on eth_subscribe must not hold the failover up for the full request timeout.
+    const timeoutMs = Math.min(this.ctx.config.upstream.requestTimeoutMs, Math.max(MIN_SUBSCRIBE_TIMEOUT_MS, 2 * this.blockTime.blockTimeMs));
+    const result = await ws.subscribe(
+      'newHeads',
+      [],
+      {
+        onNotification: (value) => this.onLiveHead(provider, token, value),
+        onEnd: (reason) => {
+          if (this.active?.token === token) this.failover('lost', reason);
+        },
+      },
+      { timeoutMs },
+    );
+    this.ctx.countSubscribe('newHeads', provider.id, subscribeResult(result));
+    if (this.subscribingToken !== token || this.stopped) {
+      if (result.ok) void result.subscription.unsubscribe();
+      return this.active !== undefined;
+    }
+    this.subscribingToken = undefined;
+    if (!result.ok) {
+      this.penalties.set(provider.id, this.ctx.now() + SUBSCRIBE_FAILURE_PENALTY_MS);
+      this.ctx.logger.info({ chain: this.ctx.chain, provider: provider.id, outcome: result.outcome.type }, 'newHeads subscribe failed; trying the next provider');
+      return false;
+    }
+    const now = this.ctx.now();
+    this.active = { provider, subscription: result.subscription, token, lastLiveAt: now, lastLiveNumber: this.highestKnownHead() };
+    this.ctx.metrics?.upstreamSubscriptions.inc({ chain: this.ctx.chain, kind: 'newHeads' });
+    this.blockTime.resetSequence();
+    const wasPolling = this.currentMode === 'polling';
+    this.stopPolling();
+    this.currentMode = 'live';
+    this.ctx.logger.info({ chain: this.ctx.chain, provider: provider.id, fromPolling: wasPolling }, 'newHeads stream live');
+    for (const d of this.dependents) d.onProvider(provider.id);
+    // Fill whatever was missed while switching now, not at the next head (which may be 12 s away).
+    void this.catchUp();
+    return true;
+  }
+
+  private onLiveHead(provider: ProviderRuntime, token: object, value: unknown): void {
+    if (this.stopped) return;
+    const active = this.active;
+    if (active?.token !== token && this.subscribingToken !== token) return;
+    const block = parseBlock(value);
+    if (!block) {
+      this.ctx.logger.debug({ chain: this.ctx.chain, provider: provider.id }, 'ignored a malformed newHeads notification');
+      return;
+    }
+    const now = this.ctx.now();
+    if (active?.token === token) {
+      active.lastLiveAt = now;
+      active.lastLiveNumber = Math.max(active.lastLiveNumber, block.number);
+    }
+    this.blockTime.observe(block.number, now);
+    this.ctx.observeHead(provider, block.number);
+    this.enqueue({ block, source: 'live', provider: provider.id });
+  }
+
+  /** The active upstream is gone (closed) or stalled: leave it and find another. */
+  private failover(reason: 'lost' | 'stall', detail: string): void {
+    const old = this.active;
+    if (!old || this.stopped) return;
+    this.active = undefined;
+    this.currentMode = 'switching';
+    this.ctx.metrics?.upstreamSubscriptions.dec({ chain: this.ctx.chain, kind: 'newHeads' });
+    this.ctx.metrics?.failovers.inc({ chain: this.ctx.chain, from_provider: old.provider.id, reason });
+    if (reason === 'stall') this.penalties.set(old.provider.id, this.ctx.now() + this.ctx.config.stallPenaltyMs);
+    this.ctx.logger.warn({ chain: this.ctx.chain, provider: old.provider.id, reason, detail }, 'newHeads upstream failover');
+    void old.subscription.unsubscribe();
+    for (const d of this.dependents) d.onProvider(undefined);
+    // A connect attempt may still be finishing (it just made `old` active): start a fresh one after it.
+    void (this.connecting ?? Promise.resolve()).then(() => this.connect());
+  }
+
+  private async checkStall(): Promise<void> {
+    const active = this.active;
+    if (!active || this.stallProbe || this.stopped) return;
+    const limit = this.ctx.config.staleAfterBlockTimes * this.blockTime.blockTimeMs;
+    if (this.ctx.now() - active.lastLiveAt < limit) return;
+    // Quiet for ~2 block times. Stalled only if the chain moved on meanwhile (an idle chain is not a stall).
+    this.stallProbe = true;
+    let head = this.ctx.chainHead() ?? -1;
+    try {
+      head = Math.max(head, await this.ctx.reader.blockNumber());
+    } catch {
+      // no HTTP answer: judge on the head tracker alone
+    } finally {
+      this.stallProbe = false;
+    }
+    if (this.active !== active || this.stopped) return;
+    if (head > active.lastLiveNumber) {
+      this.failover('stall', `no head for ${Math.round(this.ctx.now() - active.lastLiveAt)} ms; chain at ${head}, last live ${active.lastLiveNumber}`);
+    } else {
+      active.lastLiveAt = this.ctx.now();
+    }
+  }
+
+  // --- polling fallback -----------------------------------------------------------------------
+
+  private startPolling(): void {
+    if (this.currentMode === 'polling' || this.stopped) return;
+    this.currentMode = 'polling';
+    this.ctx.metrics?.polling.set({ chain: this.ctx.chain }, 1);
+    this.ctx.logger.warn({ chain: this.ctx.chain }, 'no usable WebSocket provider: polling heads over HTTP');
+    this.pollTimer = setInterval(() => void this.pollTick(), this.ctx.config.pollIntervalMs);
+    this.pollTimer.unref();
+    void this.pollTick();
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    this.ctx.metrics?.polling.set({ chain: this.ctx.chain }, 0);
+  }
+
+  private async pollTick(): Promise<void> {
+    if (this.pollBusy || this.stopped || this.currentMode !== 'polling') return;
+    this.pollBusy = true;
+    try {
+      if (this.candidates().length > 0) {
+        await this.connect();
+        if (this.active) return;
+      }
+      const number = await this.ctx.reader.blockNumber();
+      this.highestSeen = Math.max(this.highestSeen, number);
+      const tip = this.ring.tip();
+      if (tip === undefined || number > tip.number) {
+        const block = await this.ctx.reader.blockByNumber(number);
+        if (block && !this.stopped) this.enqueue({ block, source: 'poll', provider: undefined });
+      }
+    } catch (err) {
+      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorText(err) }, 'head poll failed');
+    } finally {
+      this.pollBusy = false;
+    }
+  }
+
+  /** After a (re)subscribe: read the current head over HTTP so the gap is filled at once. */
+  private async catchUp(): Promise<void> {
+    try {
+      const block = await this.ctx.reader.blockByNumber('latest');
+      if (block && !this.stopped) this.enqueue({ block, source: 'backfill', provider: undefined });
+    } catch (err) {
+      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorText(err) }, 'catch-up head read failed');
+    }
+  }
+
+  // --- ordering, gap filling, reorgs ------------------------------------------------------------
+
+  private enqueue(item: InboxItem): void {
+    this.highestSeen = Math.max(this.highestSeen, item.block.number);
+    this.inbox.push(item);
+    if (this.inbox.length > MAX_INBOX) this.inbox.shift();
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.inbox.length > 0 && !this.stopped) {
+        const item = this.inbox.shift() as InboxItem;
+        try {
+          await this.handle(item);
+        } catch (err) {
+          if (err instanceof StreamStoppedError) return;
+          if (err instanceof UnfillableGapError) this.giveUp(item, err);
+          else this.ctx.logger.warn({ chain: this.ctx.chain, err: errorText(err) }, 'newHeads processing failed');
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async handle(item: InboxItem): Promise<void> {
+    const { block } = item;
+    const tip = this.ring.tip();
+    if (tip === undefined) {
+      this.apply(block.number - 1, [block], item);
+      return;
+    }
+    if (this.ring.hashAt(block.number) === block.hash) {
+      // Counted for live notifications only: our own HTTP catch-up reads overlap on purpose.
+      if (item.source === 'live') this.ctx.metrics?.duplicatesDropped.inc({ chain: this.ctx.chain, kind: 'newHeads' });
+      return;
+    }
+    if (block.number <= tip.number) {
+      // A different block at a height already delivered: a reorg, but only the live stream of the
+      // active provider is trusted with it; HTTP answers at that height may come from a laggard.
+      const trusted = item.source === 'live' && item.provider !== undefined && item.provider === this.active?.provider.id;
+      const oldest = this.ring.oldest() ?? 0;
+      if (!trusted || block.number <= oldest) return;
+    }
+    if (block.number === tip.number + 1 && block.parentHash === tip.hash) {
+      this.apply(tip.number, [block], item);
+      return;
+    }
+    const { forkPoint, blocks } = await this.resolveBranch(block, tip);
+    if (this.stopped) throw new StreamStoppedError();
+    this.apply(forkPoint, blocks, item);
+  }
+
+  /**
+   * The blocks from just above the fork point (or the tip, without a reorg) up to `head`, linked by
+   * parentHash. A gap is first fetched forward by number (parallel); if the links do not hold, the
+   * branch is walked back from `head` by parentHash until it meets a remembered block.
+   */
+  private async resolveBranch(head: ChainBlock, tip: BlockId): Promise<{ forkPoint: number; blocks: ChainBlock[] }> {
+    const { maxBackfillBlocks, backfillTimeoutMs } = this.ctx.config;
+    const deadline = this.ctx.now() + backfillTimeoutMs;
+    const byHash = new Map<string, ChainBlock>();
+    if (head.number > tip.number + 1) {
+      const missing = head.number - tip.number - 1;
+      if (missing > maxBackfillBlocks) {
+        throw new UnfillableGapError('gap_too_large', `gap of ${missing} blocks (${tip.number + 1}..${head.number - 1}) exceeds maxBackfillBlocks ${maxBackfillBlocks}`);
+      }
+      const fetched = await this.fetchRange(tip.number + 1, head.number - 1, deadline);
+      const chain = [...fetched, head];
+      let linked = chain[0]?.parentHash === tip.hash;
+      for (let i = 1; linked && i < chain.length; i++) linked = chain[i]?.parentHash === chain[i - 1]?.hash;
+      if (linked) return { forkPoint: tip.number, blocks: chain };
+      for (const b of fetched) byHash.set(b.hash, b);
+    }
+    const blocks = [head];
+    let cursor = head;
+    for (;;) {
+      const parentNumber = cursor.number - 1;
+      if (this.ring.hashAt(parentNumber) === cursor.parentHash) return { forkPoint: parentNumber, blocks };
+      const oldest = this.ring.oldest() ?? tip.number;
+      if (parentNumber < oldest || blocks.length > maxBackfillBlocks + this.ctx.config.recentBlocks) {
+        throw new UnfillableGapError('fork_too_deep', `no common ancestor with the delivered chain above block ${oldest}`);
+      }
+      const parentHash = cursor.parentHash;
+      const parent = byHash.get(parentHash) ?? (await this.fetchWithRetry((attempt) => this.ctx.reader.blockByHash(parentHash, attempt), deadline, `block ${parentHash}`));
+      if (parent.hash !== cursor.parentHash || parent.number !== parentNumber) {
+        throw new UnfillableGapError('not_canonical', `provider answered block ${parent.number} ${parent.hash} for parent ${cursor.parentHash}`);
+      }
+      blocks.unshift(parent);
+      cursor = parent;
+    }
+  }
+
+  private async fetchRange(from: number, to: number, deadline: number): Promise<ChainBlock[]> {
+    const out: ChainBlock[] = new Array(to - from + 1);
+    let next = from;
+    const worker = async (): Promise<void> => {
+      while (next <= to) {
+        const n = next++;
+        out[n - from] = await this.fetchWithRetry((attempt) => this.ctx.reader.blockByNumber(n, attempt), deadline, `block ${n}`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BACKFILL_CONCURRENCY, to - from + 1) }, worker));
+    return out;
+  }
+
+  private async fetchWithRetry(read: (attempt: number) => Promise<ChainBlock | null>, deadline: number, what: string): Promise<ChainBlock> {
+    let lastError = 'not found';
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopped) throw new StreamStoppedError();
+      try {
+        const block = await read(attempt);
+        if (block) return block;
+        lastError = 'not found';
+      } catch (err) {
+        lastError = errorText(err);
+      }
+      if (this.ctx.now() >= deadline) throw new UnfillableGapError('timeout', `backfill of ${what} failed: ${lastError}`);
+      await delay(retryDelayMs(attempt));
+    }
+  }
+
+  /** Delivers `blocks` (ordered, linked) above `forkPoint`; a fork point below the tip is a reorg. */
+  private apply(forkPoint: number, blocks: ChainBlock[], item: InboxItem): void {
+    const { chain, metrics } = this.ctx;
+    const tip = this.ring.tip();
+    if (tip && forkPoint < tip.number) {
+      const orphaned = this.ring.truncateAbove(forkPoint);
+      metrics?.reorgs.inc({ chain });
+      metrics?.lastReorgDepth.set({ chain }, orphaned.length);
+      this.ctx.logger.info({ chain, forkPoint, depth: orphaned.length, newHead: blocks[blocks.length - 1]?.number }, 'reorg');
+      for (const d of this.dependents) d.onReorg(orphaned, forkPoint);
+    }
+    for (const block of blocks) {
+      this.ring.push(block);
+      const source: HeadSource = block === item.block ? item.source : 'backfill';
+      if (source === 'backfill') metrics?.backfilledBlocks.inc({ chain, kind: 'newHeads' });
+      this.ctx.noteDelivered(block.number);
+      this.clients.deliver(block.header);
+      const info: HeadInfo = { source, provider: source === 'live' ? item.provider : undefined };
+      for (const d of this.dependents) d.onHead(block, info);
+    }
+  }
+
+  /** A gap that cannot be filled: end every client (no silent hole), re-anchor on the new head. */
+  private giveUp(item: InboxItem, err: UnfillableGapError): void {
+    const { chain } = this.ctx;
+    this.ctx.metrics?.gapsUnfilled.inc({ chain, kind: 'newHeads' });
+    this.ctx.logger.error({ chain, reason: err.reason, err: err.message }, 'newHeads gap could not be filled; ending subscriptions');
+    const error = new RpcError(RpcErrorCode.ServerError, `subscription ended: a gap in the block stream could not be filled (${err.message}); subscribe again`, {
+      reason: err.reason,
+    });
+    this.clients.endAll(error);
+    for (const d of this.dependents) d.onFatal(error);
+    this.ring.clear();
+    this.ring.push(item.block);
+  }
+}
+
+/** Metric label of an eth_subscribe result. */
+export function subscribeResult(result: { ok: boolean; outcome?: { type: string } }): UpstreamSubscribeResult {
+  if (result.ok) return 'ok';
+  const type = result.outcome?.type;
+  if (type === 'timeout') return 'timeout';
+  if (type === 'network' || type === 'cancelled') return 'closed';
+  return 'error';
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
