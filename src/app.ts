@@ -10,6 +10,7 @@ import { WsMetrics } from './observability/ws-metrics.js';
 import { ChainRegistry } from './providers/chain-registry.js';
 import { ChainRuntime } from './providers/chain-runtime.js';
 import { createHttpFront, listen } from './server/http-server.js';
+import { RouteCache } from './server/resolve-route.js';
 import { attachWsFront } from './server/ws-front.js';
 import type { WsFront } from './server/ws-front.js';
 import type { SubscriptionService } from './subscriptions/types.js';
@@ -58,7 +59,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const chains = new ChainRegistry(runtimes);
   const loopLag = new LoopLagMonitor();
   loopLag.start();
-  const server: Server = createHttpFront(config.server, { chains, metrics, logger, loopLag });
+  const server: Server = createHttpFront(config.server, { chains, routes: new RouteCache(chains), metrics, logger, loopLag });
   const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
   const subscriptionMetrics = new SubscriptionMetrics(metrics.registry);
   const makeSubscriptionService =

@@ -31,3 +31,26 @@ export function resolveRoute(segments: readonly string[], chains: ChainRegistry)
   }
   return { ok: true, chain, strategy: route.strategy ?? chain.config.defaultStrategy, pinnedProviderId: undefined };
 }
+
+/**
+ * Memoises resolveRoute by URL path: clients hit a handful of URLs, and resolving one (decode,
+ * strategy and chain lookups) is avoidable hot-path work. Bounded, so arbitrary URLs cannot grow it.
+ */
+export class RouteCache {
+  private readonly cache = new Map<string, ResolvedRoute>();
+
+  constructor(
+    private readonly chains: ChainRegistry,
+    private readonly maxEntries = 1024,
+  ) {}
+
+  resolve(segments: readonly string[]): ResolvedRoute {
+    const key = segments.join('/');
+    let resolved = this.cache.get(key);
+    if (!resolved) {
+      resolved = resolveRoute(segments, this.chains);
+      if (this.cache.size < this.maxEntries) this.cache.set(key, resolved);
+    }
+    return resolved;
+  }
+}

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { isErrorObject } from './outcome.js';
 import type { AttemptOutcome } from './outcome.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -165,15 +166,6 @@ function httpError(httpStatus: number, retryAfterMs: number | undefined, text: s
   return retryAfterMs === undefined
     ? { type: 'http_error', httpStatus, bodySnippet }
     : { type: 'http_error', httpStatus, retryAfterMs, bodySnippet };
-}
-
-function isErrorObject(value: unknown): value is { code: number; message: string; data?: unknown } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { code?: unknown }).code === 'number' &&
-    typeof (value as { message?: unknown }).message === 'string'
-  );
 }
 
 function errorCode(err: unknown): string {

@@ -24,3 +24,13 @@ export type AttemptOutcome =
   | { type: 'network'; code: string; neverSent: boolean }
   /** The attempt was cancelled by Lasso (request deadline hit, or a hedge won). */
   | { type: 'cancelled' };
+
+/** A JSON-RPC error object as upstreams send it (code and message present and typed). */
+export function isErrorObject(value: unknown): value is { code: number; message: string; data?: unknown } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { code?: unknown }).code === 'number' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
+}

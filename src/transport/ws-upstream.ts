@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { redactUrl, redactUrlsInText } from '../config/redact.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { isErrorObject } from './outcome.js';
 import type { AttemptOutcome } from './outcome.js';
 
 /**
@@ -577,15 +578,6 @@ function rawToString(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
-}
-
-function isErrorObject(value: unknown): value is { code: number; message: string; data?: unknown } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { code?: unknown }).code === 'number' &&
-    typeof (value as { message?: unknown }).message === 'string'
-  );
 }
 
 /** Error text safe to log: ws and Node errors can quote the URL. */

@@ -1,0 +1,21 @@
+// Scenario runner: devnet + fault proxies + Lasso, open-model workload, chaos timeline, JSON result.
+export { scenario, writeScenarioResult } from './scenario.js';
+export type { ScenarioOptions, ScenarioProgress, ScenarioRun, SubscriptionSpec } from './scenario.js';
+export { startScenarioCluster, providerSpecs } from './cluster.js';
+export type { LassoOverrides, ProviderSpec, ScenarioCluster, ScenarioClusterOptions, ScenarioProvider } from './cluster.js';
+export { ProviderFaults } from './provider-faults.js';
+export { ChaosTimeline, resolveTargets, serializeEntry, validateTimeline } from './timeline.js';
+export type { ChaosAction, ChaosEntry, ChaosEventRecord, ChaosTarget } from './timeline.js';
+export { ProviderMonitor, fetchProviderStates, subscriptionProviders } from './monitor.js';
+export type { ProviderMonitorOptions, ProviderSample, ProviderState, ProviderStateChange } from './monitor.js';
+export { diffSamples, groupSamples, parsePrometheusText, scrapeMetrics, sumSamples } from './prometheus.js';
+export type { MetricSample } from './prometheus.js';
+export { check, latencyBelow, runChecks, subscriptionsClean, successRatioAtLeast } from './checks.js';
+export type { CheckContext, CheckResult, CheckVerdict, ScenarioCheck } from './checks.js';
+export { answeredRatio, formatCounts, latencySummary, pct, sentBetween, servedBy, successRatio } from './analysis.js';
+export { environment, metricsSummary, outcomeTotals, providerResults, requestTotals, timeSeries } from './result.js';
+export { SCENARIO_RESULT_SCHEMA, SCENARIO_RESULT_SCHEMA_VERSION } from './types.js';
+export type { OutcomeTotals, ProviderResult, ScenarioResult, SubscriptionResult, TimePoint } from './types.js';
+export { ScenarioConfigError, ScenarioSetupError } from './errors.js';
+export { isWsFrontAvailable } from './ws-available.js';
+export { generateScenarioDocs, readScenarioResult, readScenarioResults, renderScenarioDocs, ScenarioResultFormatError, sparkline } from './docs.js';

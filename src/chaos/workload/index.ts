@@ -1,0 +1,21 @@
+// Workload generation: open-model HTTP load, request records, latency histograms, subscription probes.
+export { Workload } from './workload.js';
+export type { WorkloadOptions, WorkloadProgress, WorkloadRunOptions } from './workload.js';
+export { DEFAULT_METHOD_MIX, MethodPicker, WORKLOAD_METHODS, buildCall } from './methods.js';
+export type { CallParamsOptions, MethodMix, WorkloadChain, WorkloadMethod } from './methods.js';
+export { createHttpTarget } from './target.js';
+export type { HttpTargetOptions, RpcTarget, TargetCall, TargetReply } from './target.js';
+export { countOutcomes } from './record.js';
+export type { ClientFailure, RequestOutcome, RequestRecord } from './record.js';
+export { LatencyHistogram, summarizeLatencies } from './latency.js';
+export type { LatencySummary } from './latency.js';
+export { createRunClock } from './clock.js';
+export type { RunClock, SettableRunClock } from './clock.js';
+export { SubscriptionProbe, SubscriptionProbeError } from './subscription-probe.js';
+export type { ProbeEvent, ProbeKind, SubscriptionProbeOptions } from './subscription-probe.js';
+export { TransferSupply } from './tx-supply.js';
+export type { TransferSupplyOptions } from './tx-supply.js';
+export { devnetWorkloadChain } from './devnet-chain.js';
+export type { DevnetWorkloadChainOptions } from './devnet-chain.js';
+export { WorkloadConfigError } from './errors.js';
+export { deriveSeed } from './seed.js';
