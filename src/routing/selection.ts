@@ -26,13 +26,16 @@ export interface SelectionRequest {
  * Builds the ordered candidate list for one request: filter out what cannot serve now (open
  * breaker, rate-limit cooldown, method known unsupported), order the rest by the strategy, and
  * move lagging providers behind the in-sync ones instead of dropping them, so a chain whose
- * providers all lag still answers.
+ * providers all lag still answers. A half-open provider goes first: its breaker admits one probe
+ * at a time (the others skip it), and without traffic it would never be seen to recover; a failed
+ * probe costs that request one failover.
  */
 export function selectCandidates(chain: ChainRuntime, request: SelectionRequest): Selection {
   if (request.pinnedProviderId !== undefined) {
     const pinned = chain.provider(request.pinnedProviderId);
     return { candidates: pinned ? [pinned] : [], excluded: [], retryAfterMs: undefined };
   }
+  const probing: ProviderRuntime[] = [];
   const inSync: ProviderRuntime[] = [];
   const lagging: ProviderRuntime[] = [];
   const excluded: Selection['excluded'] = [];
@@ -48,6 +51,8 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
       excluded.push({ provider, reason: 'unsupported_method' });
     } else if (chain.isLagging(provider)) {
       lagging.push(provider);
+    } else if (provider.httpBreaker.state === 'half_open') {
+      probing.push(provider);
     } else {
       inSync.push(provider);
     }
@@ -59,5 +64,5 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
     )
     .map((c) => chain.provider(c.providerId) as ProviderRuntime);
   lagging.sort((a, b) => (chain.lagOf(a) ?? 0) - (chain.lagOf(b) ?? 0));
-  return { candidates: [...ordered, ...lagging], excluded, retryAfterMs };
+  return { candidates: [...probing, ...ordered, ...lagging], excluded, retryAfterMs };
 }
