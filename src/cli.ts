@@ -31,6 +31,8 @@ export async function main(argv: string[]): Promise<void> {
       return devnetCommand(rest);
     case 'check-config':
       return checkConfigCommand(rest);
+    case 'battle':
+      return (await import('./battle/cli.js')).battleMain(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,122 @@
+import type { ChaosEventRecord, ScenarioResult } from '../chaos/scenario/index.js';
+import type { LatencySummary } from '../chaos/workload/index.js';
+import type { FaultAnalysis } from './analysis/faults.js';
+import type { SubscriptionsSummary } from './analysis/subscriptions.js';
+import type { ArmId } from './arms/index.js';
+import type { SloResult } from './slo.js';
+import type { SloSpec, SoakSpec } from './scenario-types.js';
+import type { SoakResult } from './soak.js';
+
+/** `schema` of a battle result file. */
+export const BATTLE_RESULT_SCHEMA = 'lasso.battle-result';
+/** Bumped on any change that breaks a reader (renamed/removed field, changed unit); adding a field is not a break. */
+export const BATTLE_RESULT_SCHEMA_VERSION = 1;
+
+/** One arm of a `--compare` run, summarised. */
+export interface ArmResult {
+  arm: ArmId;
+  title: string;
+  /** How the client was configured. */
+  description: string;
+  startedAt: string;
+  durationMs: number;
+  requests: number;
+  success: number;
+  rpcError: number;
+  failed: number;
+  successRatio: number;
+  answeredRatio: number;
+  latencyMs: LatencySummary;
+  /** Non-success outcomes by `code:<n>` or `failure:<kind>`. */
+  errors: Record<string, number>;
+  /** The most frequent failure messages (at most 5), to explain `errors`. */
+  topFailures: { detail: string; count: number }[];
+  /** Block delivery to newHeads watchers; null when the scenario has none. For Lasso: the worst of its subscribers. */
+  blocks: {
+    subscribers: number;
+    expected: number;
+    delivered: number;
+    missed: number;
+    duplicates: number;
+    /** Largest run of blocks skipped at once (delivered late or never). */
+    maxGapBlocks: number;
+    /** Blocks delivered after a later one (a stalled watcher catching up). */
+    outOfOrder: number;
+    watcherErrors?: number;
+  } | null;
+  /** Worst failover over the fault episodes (same definition for every arm). */
+  failover: { worstMs: number | null; unsettled: number; episodes: number };
+  timeSeries: { bucketMs: number; points: { tMs: number; requests: number; successRatio: number | null; p50: number; p95: number; p99: number }[] };
+  /** The arm could not run (setup error). */
+  error?: string;
+}
+
+export interface BaselineMetric {
+  metric: string;
+  /** `lower` is better (latency, time), or `higher` (ratios). */
+  better: 'lower' | 'higher';
+  baseline: number | null;
+  current: number | null;
+  regressed: boolean;
+}
+
+export interface BaselineComparison {
+  file: string;
+  scenario: string;
+  startedAt: string;
+  /** Relative tolerance, e.g. 0.1 for 10%. */
+  tolerance: number;
+  metrics: BaselineMetric[];
+  /** Names of the regressed metrics. */
+  regressions: string[];
+  note?: string;
+}
+
+/** The JSON report of one `lasso battle` run. */
+export interface BattleResult {
+  schema: typeof BATTLE_RESULT_SCHEMA;
+  schemaVersion: typeof BATTLE_RESULT_SCHEMA_VERSION;
+  generator: { name: 'lasso battle'; version: string; commit?: string };
+  /** File stem of the reports: `<UTC timestamp>-<scenario>[-compare]`. */
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  /** Wall time of the whole command, every arm included. */
+  wallTimeMs: number;
+  environment: { node: string; platform: string; cpus: number; cpuModel: string; memoryGb: number };
+  scenario: {
+    name: string;
+    title: string;
+    description: string;
+    source: string;
+    seed: number;
+    durationMs: number;
+    rate: number;
+    mix: Record<string, number>;
+    providers: { id: string; latencyMs?: number; jitterMs?: number }[];
+    blockTimeMs: number;
+    subscriptions: { kind: string; count?: number; name?: string }[];
+    chaos: Record<string, unknown>[];
+    slos: SloSpec;
+    soak?: SoakSpec;
+  };
+  options: { compare: boolean; baseline?: string; tolerance: number };
+  verdict: {
+    passed: boolean;
+    /** 0: every SLO passed (and no baseline regression); 1: otherwise. */
+    exitCode: 0 | 1;
+    failed: string[];
+    inconclusive: string[];
+  };
+  slos: SloResult[];
+  faults: FaultAnalysis;
+  subscriptions: SubscriptionsSummary;
+  soak?: SoakResult;
+  comparison?: { arms: ArmResult[]; note: string };
+  baseline?: BaselineComparison;
+  /** The Lasso run as the scenario runner reported it (schema `lasso.scenario-result`), unchanged. */
+  lasso: ScenarioResult;
+}
+
+/** Re-exported for readers of `chaos`. */
+export type { ChaosEventRecord };
