@@ -136,8 +136,9 @@ function expectsBreaker(entry: ChaosEntry | undefined, onset: ChaosEventRecord):
  * Walks the requests scheduled from the onset on. A window of `cleanMs` in which every request
  * succeeded under the threshold ends the failover; the failover time is when the last hurt
  * request before it (including requests already in flight at the onset) completed. Requests
- * scheduled after the repair are not this fault's doing. Traffic settled only if a clean request
- * was scheduled before the repair: a fault that hurt everything until it was repaired did not fail over.
+ * scheduled after the repair are not this fault's doing. Traffic settled only if the clean stretch
+ * began well before the repair (a full clean window, or half the fault for short faults): a fault
+ * that hurt everything until it was repaired did not fail over, its repair ended it.
  */
 function measureFailover(records: readonly RequestRecord[], onsetMs: number, repairMs: number, thresholdMs: number, cleanMs: number): { failoverMs: number | null; disturbed: number } {
   const hurt = (r: RequestRecord) => r.scheduledMs < repairMs && (r.outcome === 'failed' || r.latencyMs > thresholdMs);
@@ -153,7 +154,9 @@ function measureFailover(records: readonly RequestRecord[], onsetMs: number, rep
   let windowStart = onsetMs;
   let seen = 0;
   let cleanBeforeRepair = 0;
-  const settled = () => (disturbed === 0 || cleanBeforeRepair > 0 ? round(lastDone - onsetMs) : null);
+  let lastHurtMs = -Infinity;
+  const margin = Math.min(cleanMs, (repairMs - onsetMs) / 2);
+  const settled = () => (disturbed === 0 || (cleanBeforeRepair > 0 && lastHurtMs <= repairMs - margin) ? round(lastDone - onsetMs) : null);
   for (const r of records) {
     if (r.scheduledMs < onsetMs) continue;
     if (r.scheduledMs >= windowStart + cleanMs && seen > 0) return { failoverMs: settled(), disturbed };
@@ -161,6 +164,7 @@ function measureFailover(records: readonly RequestRecord[], onsetMs: number, rep
       disturbed++;
       lastDone = Math.max(lastDone, r.scheduledMs + r.latencyMs);
       windowStart = r.scheduledMs;
+      lastHurtMs = r.scheduledMs;
       seen = 0;
       cleanBeforeRepair = 0;
     } else {

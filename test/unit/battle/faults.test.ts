@@ -48,6 +48,9 @@ describe('fault episodes', () => {
     // every request until the repair hurt: the fault ended before any failover
     const allHurt = records.map((r): RequestRecord => (r.scheduledMs >= 20_000 && r.scheduledMs < 20_500 ? { ...r, outcome: 'failed' } : r));
     expect(analyzeFaults({ records: allHurt, chaos, entries, samples: [], breakers: [], rate: 20 }).episodes[0]!.failoverMs).toBeNull();
+    // hurt until just before the repair, then one lucky fast request: still the repair that ended it
+    const lucky = records.map((r): RequestRecord => (r.scheduledMs >= 20_000 && r.scheduledMs < 20_450 ? { ...r, outcome: 'failed' } : r));
+    expect(analyzeFaults({ records: lucky, chaos, entries, samples: [], breakers: [], rate: 20 }).episodes[0]!.failoverMs).toBeNull();
   });
 
   it('pairs flap downs with ups, kills with restarts, and knows which faults should open a breaker', () => {
