@@ -18,6 +18,9 @@ Commands:
         Run a lockstep anvil devnet (N nodes serving one identical chain).
   check-config FILE
         Validate a config file and print a summary (URLs redacted).
+  battle [--scenario NAME | --file FILE] [--duration 30m] [--rate 50/s] [--seed N] [--out DIR]
+         [--baseline FILE] [--compare]
+        Chaos battle test with SLO verdicts and JSON/Markdown/HTML reports (lasso battle --help).
   help  Show this text.
 `;
 

@@ -2,7 +2,7 @@ import type { FaultAnalysis } from './analysis/faults.js';
 import type { SubscriptionsSummary } from './analysis/subscriptions.js';
 import type { SloSpec } from './scenario-types.js';
 import type { SoakResult } from './soak.js';
-import { formatMs, formatPct } from './units.js';
+import { formatDuration, formatMs, formatPct } from './units.js';
 
 /** The verdict on one SLO. */
 export interface SloResult {
@@ -49,7 +49,7 @@ export function evaluateSlos(spec: SloSpec, input: SloInput): SloResult[] {
   simple('maxGapBlocks', 'WS max gap (blocks skipped at once)', '<=', spec.maxGapBlocks, subs.subscribers === 0 ? null : subs.maxGapBlocks, 'blocks', noSubs);
 
   const episodes = faults.episodes;
-  const at = (e: (typeof episodes)[number]) => `${e.label} at ${formatMs(e.onsetMs)}`;
+  const at = (e: (typeof episodes)[number]) => `${e.label} at ${formatDuration(e.onsetMs)}`;
   if (spec.failoverMs !== undefined) {
     const target = spec.failoverMs;
     const base = { id: 'failoverMs', name: 'Failover time (worst fault)', op: '<=' as const, target, unit: 'ms' as const };

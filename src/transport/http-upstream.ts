@@ -73,6 +73,8 @@ export class HttpUpstream {
   private readonly path: string;
   private readonly headers: Record<string, string>;
   private nextId = 1;
+  /** When any request to this upstream last got response headers (performance.now()). */
+  private lastAnswerAt = -Infinity;
 
   constructor(options: HttpUpstreamOptions) {
     const url = new URL(options.url);
@@ -103,19 +105,24 @@ export class HttpUpstream {
       abort.emit('abort');
     };
     const deadline = new ExpiryTimer(call.timeoutMs, () => expire(call.timeoutMs));
-    // The first-byte timer only judges a provider that has not started answering, and only when
-    // it fired on time: a timer that ran late measured Lasso's own stalled event loop.
+    // The first-byte timer judges only a provider that looks hung: this request has no answer yet
+    // AND no other request to this upstream got one within the same span. A timer that fired late
+    // measured Lasso's own stalled event loop, and answers still flowing on other requests mean the
+    // wait is queueing (ours or the provider's), not a hang: then wait on, up to the hard timeout.
+    const firstByteMs = call.firstByteTimeoutMs;
     const firstByte =
-      call.firstByteTimeoutMs !== undefined && call.firstByteTimeoutMs < call.timeoutMs
-        ? new ExpiryTimer(call.firstByteTimeoutMs, (lateByMs) => {
+      firstByteMs !== undefined && firstByteMs < call.timeoutMs
+        ? new ExpiryTimer(firstByteMs, (lateByMs) => {
             if (headersReceived) return;
-            if (lateByMs > FIRST_BYTE_LATENESS_TOLERANCE_MS) firstByte?.rearm();
-            else expire(call.firstByteTimeoutMs as number);
+            const answeredRecently = performance.now() - this.lastAnswerAt < firstByteMs;
+            if (lateByMs > FIRST_BYTE_LATENESS_TOLERANCE_MS || answeredRecently) firstByte?.rearm();
+            else expire(firstByteMs);
           })
         : undefined;
     try {
       const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.headers, body, signal: abort });
       headersReceived = true;
+      this.lastAnswerAt = performance.now();
       const text = await res.body.text();
       return interpretResponse(res, text, id);
     } catch (err) {

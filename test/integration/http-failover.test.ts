@@ -51,9 +51,11 @@ describe('HTTP failover on a real devnet', () => {
       // Before the kill the primary serves (a few may be won by a hedge to node-1 under load).
       const servedBefore = results.slice(0, 100).filter((r) => r.headers['x-lasso-provider'] === 'node-0');
       expect(servedBefore.length).toBeGreaterThanOrEqual(90);
-      const failedOver = results.filter((r) => Number(r.headers['x-lasso-attempts']) >= 2);
+      // Requests in flight at the kill were served elsewhere after a failed attempt (a hedge may also
+      // make an attempt count of 2 on a request node-0 itself answered before the kill).
+      const failedOver = results.filter((r) => Number(r.headers['x-lasso-attempts']) >= 2 && r.headers['x-lasso-provider'] !== 'node-0');
       expect(failedOver.length).toBeGreaterThan(0);
-      for (const r of failedOver) expect(r.headers['x-lasso-provider']).not.toBe('node-0');
+      expect(results.slice(-100).filter((r) => r.headers['x-lasso-provider'] === 'node-0')).toEqual([]);
 
       expect((await providerState(cluster, 'node-0')).channels[0].breaker).toBe('open');
       const metrics = await getText(`${cluster.lasso.url}/metrics`);
@@ -66,7 +68,10 @@ describe('HTTP failover on a real devnet', () => {
   describe('b) 1000 concurrent requests with one provider down', () => {
     let cluster: Cluster;
     beforeAll(async () => {
-      cluster = await startCluster();
+      // An even-spread strategy: a 1000-request burst from this same process makes measured
+      // latencies mostly our own queueing, so latency-weighted shares would be noise (the
+      // default strategy's split is measured at a steady rate in scenarios/failover.test.ts, #3).
+      cluster = await startCluster({ chain: { defaultStrategy: 'load-balanced' } });
       await cluster.devnet.mineBlock();
       await cluster.devnet.kill('node-2', 'SIGKILL');
     });

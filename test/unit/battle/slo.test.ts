@@ -71,8 +71,8 @@ describe('SLO verdicts', () => {
   it('unsettled failovers and breakers that never opened fail', () => {
     const r = evaluateSlos({ failoverMs: 1000, breakerOpenMs: 1000 }, { totals, subscriptions: subs(), faults: faults([episode({ failoverMs: null, breakerOpenMs: null })]) });
     expect(r.map((s) => [s.passed, s.detail])).toEqual([
-      [false, 'traffic did not settle during partition node-1 at 1000 ms'],
-      [false, 'breaker did not open during partition node-1 at 1000 ms'],
+      [false, 'traffic did not settle during partition node-1 at 1.0 s'],
+      [false, 'breaker did not open during partition node-1 at 1.0 s'],
     ]);
   });
 
