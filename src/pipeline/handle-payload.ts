@@ -6,8 +6,6 @@ import type { ExecuteDeps, RouteOptions, RoutedResponse } from './execute.js';
 import { executeRequest } from './execute.js';
 import { metricMethodLabel } from '../observability/method-label.js';
 
-export { metricMethodLabel };
-
 export type ClientTransport = 'http' | 'ws';
 
 export interface PayloadResult {

@@ -5,8 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { errorResponse, RpcErrorCode } from '../jsonrpc/errors.js';
 import { parsePayload } from '../jsonrpc/parse.js';
 import type { JsonRpcFailure } from '../jsonrpc/types.js';
-import type { LassoMetrics } from '../observability/metrics.js';
-import type { Logger } from '../observability/logger.js';
 import type { ExecuteDeps } from '../pipeline/execute.js';
 import { handlePayload } from '../pipeline/handle-payload.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';

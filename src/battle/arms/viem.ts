@@ -2,7 +2,7 @@ import { createClient, createPublicClient, fallback, http, webSocket } from 'vie
 import type { Transport } from 'viem';
 import type { TargetReply, RpcTarget } from '../../chaos/workload/index.js';
 import { HeadRecorder, isDeterministicRpcError, jsonSafe, withTimeout } from './types.js';
-import type { ArmContext, ArmInstance, BattleArm } from './types.js';
+import type { ArmInstance, BattleArm } from './types.js';
 
 /** A client pinned to one provider: viem with an `http` transport (default options: 10 s timeout, 3 retries). */
 export const pinnedArm: BattleArm = {
