@@ -16,9 +16,11 @@ interface Target {
 }
 
 const TARGET_SCRIPT = fileURLToPath(new URL('./target.js', import.meta.url));
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+// Arms take turns in every round and each figure is the median over rounds: on a shared machine a
+// burst of outside load then spoils one round of one arm, not the comparison.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
 
 function startTarget(kind: TargetKind, upstreamUrl?: string): Promise<Target> {
@@ -53,8 +55,10 @@ async function measure(target: Target): Promise<LoadResult & { cpuMicrosPerReque
   return { ...result, cpuMicrosPerRequest: ((after - before) * (1 - warmupShare)) / Math.max(1, result.requests) };
 }
 
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -78,15 +82,16 @@ async function main(): Promise<void> {
     Object.entries(results).map(([name, rs]) => [
       name,
       {
-        throughput: Math.round(mean(rs.map((r) => r.throughput))),
-        p50Ms: +mean(rs.map((r) => r.p50Ms)).toFixed(3),
-        p99Ms: +mean(rs.map((r) => r.p99Ms)).toFixed(3),
+        throughput: Math.round(median(rs.map((r) => r.throughput))),
+        p50Ms: +median(rs.map((r) => r.p50Ms)).toFixed(3),
+        p99Ms: +median(rs.map((r) => r.p99Ms)).toFixed(3),
         errors: rs.reduce((a, r) => a + r.errors, 0),
-        cpuMicrosPerRequest: +mean(rs.map((r) => r.cpuMicrosPerRequest)).toFixed(1),
+        cpuMicrosPerRequest: +median(rs.map((r) => r.cpuMicrosPerRequest)).toFixed(1),
       },
     ]),
   ) as Record<'direct' | 'passthrough' | 'lasso', { throughput: number; p50Ms: number; p99Ms: number; errors: number; cpuMicrosPerRequest: number }>;
-  const ratio = summary.lasso.throughput / summary.passthrough.throughput;
+  // Per round, Lasso and the pass-through ran back to back: the ratio is the median of those pairs.
+  const ratio = median(results.lasso!.map((r, i) => r.throughput / (results.passthrough![i] as LoadResult).throughput));
   console.log('\narm          req/s    p50 ms   p99 ms   errors   server CPU µs/req');
   for (const [name, s] of Object.entries(summary)) {
     console.log(`${name.padEnd(12)} ${String(s.throughput).padStart(6)}   ${s.p50Ms.toFixed(2).padStart(6)}   ${s.p99Ms.toFixed(2).padStart(6)}   ${String(s.errors).padStart(6)}   ${s.cpuMicrosPerRequest.toFixed(1).padStart(8)}`);

@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BoundCounter, BoundHistogram } from './bound-metrics.js';
+import type { CounterSeries, HistogramSeries } from './bound-metrics.js';
 
 /** Latency buckets in seconds: fine below 100 ms where a proxy lives, coarse up to the 30 s deadline. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -11,14 +13,14 @@ export class LassoMetrics {
   readonly registry = new Registry();
 
   /** Client requests (batch items count one each) by final outcome. */
-  readonly requests = new Counter({
+  readonly requests = new BoundCounter({
     name: 'lasso_requests_total',
     help: 'Client JSON-RPC requests by chain, method, transport and outcome (success | rpc_error | failed | invalid)',
     labelNames: ['chain', 'method', 'transport', 'outcome'] as const,
     registers: [this.registry],
   });
 
-  readonly requestDuration = new Histogram({
+  readonly requestDuration = new BoundHistogram({
     name: 'lasso_request_duration_seconds',
     help: 'End-to-end latency of client requests as seen by Lasso',
     labelNames: ['chain', 'method', 'outcome'] as const,
@@ -26,14 +28,14 @@ export class LassoMetrics {
     registers: [this.registry],
   });
 
-  readonly attempts = new Counter({
+  readonly attempts = new BoundCounter({
     name: 'lasso_upstream_attempts_total',
     help: 'Upstream attempts by provider and result class (success | deterministic | rate_limit | capability | provider_failure | cancelled)',
     labelNames: ['chain', 'provider', 'transport', 'method', 'result'] as const,
     registers: [this.registry],
   });
 
-  readonly upstreamDuration = new Histogram({
+  readonly upstreamDuration = new BoundHistogram({
     name: 'lasso_upstream_duration_seconds',
     help: 'Latency of upstream attempts',
     labelNames: ['chain', 'provider', 'method'] as const,
@@ -118,38 +120,32 @@ export class LassoMetrics {
     registers: [this.registry],
   });
 
-  // Hot-path label children, cached: prom-client hashes a label object on every call otherwise.
-  private readonly requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
-  private readonly attemptChildren = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+  // Hot-path series, bound once per label combination.
+  private readonly requestSeries = new Map<string, { count: CounterSeries<string>; duration: HistogramSeries<string> }>();
+  private readonly attemptSeries = new Map<string, { count: CounterSeries<string>; duration: HistogramSeries<string> }>();
 
   /** One finished client request (a batch item counts as one). */
   recordRequest(chain: string, method: string, transport: string, outcome: string, seconds: number): void {
     const key = `${chain}\0${method}\0${transport}\0${outcome}`;
-    let child = this.requestChildren.get(key);
-    if (!child) {
-      child = {
-        count: this.requests.labels(chain, method, transport, outcome),
-        duration: this.requestDuration.labels(chain, method, outcome),
-      };
-      this.requestChildren.set(key, child);
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      series = { count: this.requests.bind(chain, method, transport, outcome), duration: this.requestDuration.bind(chain, method, outcome) };
+      this.requestSeries.set(key, series);
     }
-    child.count.inc();
-    child.duration.observe(seconds);
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   /** One finished upstream attempt; `result` is 'success' or the error class. */
   recordAttempt(chain: string, provider: string, transport: string, method: string, result: string, seconds: number): void {
     const key = `${chain}\0${provider}\0${transport}\0${method}\0${result}`;
-    let child = this.attemptChildren.get(key);
-    if (!child) {
-      child = {
-        count: this.attempts.labels(chain, provider, transport, method, result),
-        duration: this.upstreamDuration.labels(chain, provider, method),
-      };
-      this.attemptChildren.set(key, child);
+    let series = this.attemptSeries.get(key);
+    if (!series) {
+      series = { count: this.attempts.bind(chain, provider, transport, method, result), duration: this.upstreamDuration.bind(chain, provider, method) };
+      this.attemptSeries.set(key, series);
     }
-    child.count.inc();
-    child.duration.observe(seconds);
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   constructor(options: { collectProcessMetrics?: boolean } = {}) {

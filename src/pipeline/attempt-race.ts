@@ -46,11 +46,25 @@ export class AttemptRace {
   rateLimitedRetryAfterMs: number | undefined;
   onlyRateLimits = true;
 
-  private readonly inFlight = new Map<number, Promise<AttemptResult>>();
+  /** Attempts dispatched and not yet settled. */
+  private running = 0;
+  /** Settled attempts that run() has not looked at yet. */
+  private readonly settledQueue: RaceEvent[] = [];
+  /** Resolves run()'s current wait, when it is waiting. */
+  private waiter: ((event: RaceEvent) => void) | undefined;
+  private hedgeTimer: NodeJS.Timeout | undefined;
   private nextCandidate = 0;
   private attemptsBudget: number;
   private hedgeable: boolean;
   private lastLaunched: ProviderRuntime | undefined;
+  private readonly onSettled = (result: AttemptResult): void => {
+    this.running--;
+    this.deliver(result);
+  };
+  private readonly onAttemptBug = (error: unknown): void => {
+    this.running--;
+    this.deliver(new AttemptBug(error));
+  };
 
   constructor(
     private readonly chain: ChainRuntime,
@@ -68,8 +82,9 @@ export class AttemptRace {
    */
   async run(): Promise<AttemptResult | undefined> {
     this.launch();
-    while (this.inFlight.size > 0) {
-      const first = await this.nextSettled();
+    while (this.running > 0 || this.settledQueue.length > 0) {
+      const first = this.settledQueue.shift() ?? (await this.nextEvent());
+      if (first instanceof AttemptBug) throw first.error;
       if (first === 'hedge') {
         if (!this.chain.hedgeBudget.trySpend()) this.hedgeable = false;
         else if (this.launch()) {
@@ -78,7 +93,6 @@ export class AttemptRace {
         }
         continue;
       }
-      this.inFlight.delete(first.index);
       const { provider, outcome, classification } = first;
       if (classification === null) {
         const result = (outcome as { result: unknown }).result;
@@ -86,7 +100,7 @@ export class AttemptRace {
           // Providers see a new block a few ms apart: a null for a block the chain already has
           // means "not here yet", so ask the next candidate before answering null.
           this.nullAnswer = first;
-          if (this.inFlight.size === 0) this.launch();
+          if (this.running === 0) this.launch();
           continue;
         }
         // Attempts still running are left to finish (bounded by their own timeout) and only their
@@ -102,7 +116,7 @@ export class AttemptRace {
         { chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, reason: classification.reason },
         'failover',
       );
-      if (this.inFlight.size === 0) this.launch();
+      if (this.running === 0) this.launch();
     }
     return undefined;
   }
@@ -123,20 +137,29 @@ export class AttemptRace {
     }
   }
 
-  /** The next attempt to finish, or 'hedge' when the hedge delay of the latest attempt passed first. */
-  private async nextSettled(): Promise<AttemptResult | 'hedge'> {
-    const contenders: Promise<AttemptResult | 'hedge'>[] = [...this.inFlight.values()];
-    let hedgeTimer: NodeJS.Timeout | undefined;
+  /**
+   * Waits for the next attempt to settle or, when a hedge is possible, for the hedge delay of the
+   * latest attempt to pass ('hedge'), whichever comes first.
+   */
+  private nextEvent(): Promise<RaceEvent> {
     if (this.hedgeable && this.lastLaunched && this.hasCandidatesLeft()) {
       const ids = this.candidates.map((c) => c.id);
       const delay = hedgeDelayMs(this.chain.config, this.chain.evidence, this.lastLaunched.id, this.request.method, ids);
-      contenders.push(new Promise((resolve) => (hedgeTimer = setTimeout(resolve, delay, 'hedge'))));
+      this.hedgeTimer = setTimeout(() => this.deliver('hedge'), delay);
     }
-    try {
-      return await Promise.race(contenders);
-    } finally {
-      clearTimeout(hedgeTimer);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  private deliver(event: RaceEvent): void {
+    const waiter = this.waiter;
+    if (waiter === undefined) {
+      if (event !== 'hedge') this.settledQueue.push(event);
+      return;
     }
+    this.waiter = undefined;
+    clearTimeout(this.hedgeTimer);
+    this.hedgeTimer = undefined;
+    waiter(event);
   }
 
   private hasCandidatesLeft(): boolean {
@@ -152,19 +175,31 @@ export class AttemptRace {
       if (remainingMs <= 0) return false;
       const permit = provider.httpBreaker.tryAcquire();
       if (!permit) continue; // half-open probe already in flight, or opened since selection
-      // While every pooled connection is busy the attempt first waits in undici's queue, which says
-      // nothing about the provider: then only the fixed method timeout applies.
+      // The learned first-byte timeout only serves to move on to another provider sooner. Not
+      // applied when no other candidate is left (cutting the attempt short would turn a slow
+      // answer into an error, and a brief hiccup of a chain's only provider into an open breaker),
+      // nor while every pooled connection is busy (the attempt first waits in undici's queue,
+      // which says nothing about the provider): then only the fixed method timeout applies.
+      const alternativeLeft = this.nextCandidate < this.candidates.length && this.attempts + 1 < this.attemptsBudget;
       const queued = provider.inFlight >= provider.config.maxConcurrent;
       const timeoutMs = Math.min(request.policy.timeoutMs, remainingMs);
-      const learnedMs = queued ? undefined : attemptTimeoutMs(chain.config, chain.evidence, provider.id, request.method, deps.loopLag.lagMs());
+      const learnedMs = alternativeLeft && !queued ? attemptTimeoutMs(chain.config, chain.evidence, provider.id, request.method, deps.loopLag.lagMs()) : undefined;
       const index = this.attempts++;
-      this.inFlight.set(index, runAttempt(chain, provider, permit, request, { timeoutMs, firstByteTimeoutMs: learnedMs }, deps, index));
+      this.running++;
+      runAttempt(chain, provider, permit, request, { timeoutMs, firstByteTimeoutMs: learnedMs }, deps, index).then(this.onSettled, this.onAttemptBug);
       this.lastLaunched = provider;
       return true;
     }
     return false;
   }
 }
+
+/** An attempt's own bookkeeping threw (a Lasso bug): run() rethrows it. */
+class AttemptBug {
+  constructor(readonly error: unknown) {}
+}
+
+type RaceEvent = AttemptResult | 'hedge' | AttemptBug;
 
 /**
  * A null answer that another provider may not give: a block by hash (it may have been announced

@@ -54,7 +54,7 @@ export interface ExecuteDeps {
  * then routing to providers. Never throws for upstream problems; the answer is always a JSON-RPC
  * result or error.
  */
-export async function executeRequest(
+export function executeRequest(
   chain: ChainRuntime,
   method: string,
   params: unknown,
@@ -63,8 +63,8 @@ export async function executeRequest(
   deps: ExecuteDeps,
 ): Promise<RoutedResponse> {
   const policy = methodPolicy(method, { timeoutOverridesMs: chain.config.methodTimeoutsMs, transport });
-  if (!policy.forward) return lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`));
-  if (method === 'eth_chainId') return { ...NO_UPSTREAM, body: { result: `0x${chain.chainId.toString(16)}` }, outcome: 'success' };
+  if (!policy.forward) return Promise.resolve(lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`)));
+  if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: `0x${chain.chainId.toString(16)}` }, outcome: 'success' });
   chain.hedgeBudget.earn();
 
   const coalescing = chain.config.coalescing;
@@ -74,7 +74,7 @@ export async function executeRequest(
       const { promise, joined } = chain.coalescer.run(key, () => routeToProviders(chain, method, params, policy, route, deps));
       if (!joined) return promise;
       deps.metrics.coalesced.inc({ chain: chain.name, method: metricMethodLabel(method) });
-      return { ...(await promise), attempts: 0, hedged: false };
+      return promise.then((shared) => ({ ...shared, attempts: 0, hedged: false }));
     }
   }
   return routeToProviders(chain, method, params, policy, route, deps);

@@ -29,8 +29,17 @@ export async function handlePayload(
   transport: ClientTransport,
   deps: ExecuteDeps,
 ): Promise<PayloadResult> {
-  const items = payload.kind === 'single' ? [payload.item] : payload.items;
-  const routed = await Promise.all(items.map((item) => runItem(chain, item, route, transport, deps)));
+  if (payload.kind === 'single') {
+    const r = await runItem(chain, payload.item, route, transport, deps);
+    const providerId = r.routed?.providerId;
+    return {
+      body: r.response && serializeResponse(r.response, r.rawId),
+      providers: providerId === undefined ? [] : [providerId],
+      attempts: r.routed?.attempts ?? 0,
+      hedged: r.routed?.hedged ?? false,
+    };
+  }
+  const routed = await Promise.all(payload.items.map((item) => runItem(chain, item, route, transport, deps)));
   const providers: string[] = [];
   let attempts = 0;
   let hedged = false;
@@ -43,8 +52,7 @@ export async function handlePayload(
     }
     if (r.response) parts.push(serializeResponse(r.response, r.rawId));
   }
-  const body = payload.kind === 'single' ? parts[0] : parts.length > 0 ? serializeBatchResponse(parts) : undefined;
-  return { body, providers, attempts, hedged };
+  return { body: parts.length > 0 ? serializeBatchResponse(parts) : undefined, providers, attempts, hedged };
 }
 
 async function runItem(

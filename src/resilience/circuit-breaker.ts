@@ -45,13 +45,25 @@ export interface BreakerOptions {
  * Admission ticket for one attempt. Settle it with exactly one of `recordSuccess`,
  * `recordFailure` or `release`; settling twice is ignored.
  */
-export interface BreakerPermit {
-  readonly id: number;
-  /** Breaker generation (bumped on every transition) the permit was issued in. */
-  readonly generation: number;
-  /** True for the single half-open probe. */
-  readonly probe: boolean;
-  readonly issuedAt: number;
+/** Admission to send one attempt; settle it exactly once (recordSuccess, recordFailure or release). */
+export class BreakerPermit {
+  #settled = false;
+
+  constructor(
+    readonly id: number,
+    /** Breaker generation (bumped on every transition) the permit was issued in. */
+    readonly generation: number,
+    /** True for the single half-open probe. */
+    readonly probe: boolean,
+    readonly issuedAt: number,
+  ) {}
+
+  /** Marks the permit settled; false when it already was. */
+  settleOnce(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    return true;
+  }
 }
 
 /** Plain-data view for /api/providers. */
@@ -110,7 +122,6 @@ export class CircuitBreaker {
   #probe: BreakerPermit | undefined;
   #halfOpenSuccesses = 0;
   #lastTransition: (BreakerTransition & { at: number }) | undefined;
-  readonly #settled = new WeakSet<BreakerPermit>();
 
   constructor(options: BreakerOptions = {}) {
     this.#thresholds = {
@@ -230,7 +241,7 @@ export class CircuitBreaker {
   }
 
   #issue(probe: boolean, now: number): BreakerPermit {
-    return Object.freeze({ id: this.#nextPermitId++, generation: this.#generation, probe, issuedAt: now });
+    return new BreakerPermit(this.#nextPermitId++, this.#generation, probe, now);
   }
 
   /**
@@ -239,8 +250,7 @@ export class CircuitBreaker {
    * arriving after the clock moved on is judged against the current state.
    */
   #settle(permit: BreakerPermit): boolean {
-    if (this.#settled.has(permit)) return false;
-    this.#settled.add(permit);
+    if (!permit.settleOnce()) return false;
     this.#refresh();
     return permit.generation === this.#generation;
   }

@@ -57,12 +57,13 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
       inSync.push(provider);
     }
   }
-  const ordered = chain
-    .strategy(request.strategy)
-    .order(
-      inSync.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, request.method) })),
-    )
-    .map((c) => chain.provider(c.providerId) as ProviderRuntime);
-  lagging.sort((a, b) => (chain.lagOf(a) ?? 0) - (chain.lagOf(b) ?? 0));
+  const ordered =
+    inSync.length < 2
+      ? inSync
+      : chain
+          .strategy(request.strategy)
+          .order(inSync.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, request.method) })))
+          .map((c) => chain.provider(c.providerId) as ProviderRuntime);
+  if (probing.length === 0 && lagging.length === 0) return { candidates: ordered, excluded, retryAfterMs };
   return { candidates: [...probing, ...ordered, ...lagging], excluded, retryAfterMs };
 }

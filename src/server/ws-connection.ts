@@ -374,7 +374,7 @@ export class WsConnection {
   }
 
   private countRequest(method: string, outcome: 'success' | 'rpc_error'): void {
-    this.deps.metrics.requests.inc({ chain: this.route.chain.name, method: metricMethodLabel(method), transport: 'ws', outcome });
+    this.deps.metrics.requests.bind(this.route.chain.name, metricMethodLabel(method), 'ws', outcome).inc();
   }
 }
 

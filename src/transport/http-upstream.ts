@@ -1,6 +1,8 @@
-import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { DeadlineWatcher } from './attempt-deadlines.js';
+import type { WatchedAttempt } from './attempt-deadlines.js';
 import { isErrorObject } from './outcome.js';
 import type { AttemptOutcome } from './outcome.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -20,48 +22,14 @@ export interface UpstreamCall {
   /** Attempt timeout; the attempt resolves with `{ type: 'timeout' }` when it expires. */
   timeoutMs: number;
   /**
-   * Shorter limit on the wait for the response to start (a learned, adaptive timeout). Ignored
-   * once response headers arrived, and when its timer fires late (Lasso itself was stalled).
+   * Shorter limit on the wait for the response to start (a learned, adaptive timeout). Judged
+   * only while this upstream answers nothing at all (see DeadlineWatcher).
    */
   firstByteTimeoutMs?: number;
 }
 
 /** Connection errors that prove the request never reached the upstream. */
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/** A first-byte timer that fires this much late is not trusted (re-armed instead). */
-const FIRST_BYTE_LATENESS_TOLERANCE_MS = 20;
-
-/**
- * setTimeout that, on expiry, waits one more event-loop turn before acting: timers run before
- * I/O polling, so after a stalled loop (GC, CPU contention) an answer already in the socket gets
- * read first. Tells the callback how late it fired.
- */
-class ExpiryTimer {
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
-  private dueAt = 0;
-
-  constructor(
-    private readonly ms: number,
-    private readonly onExpire: (lateByMs: number) => void,
-  ) {
-    this.rearm();
-  }
-
-  rearm(): void {
-    this.dueAt = performance.now() + this.ms;
-    this.timer = setTimeout(() => {
-      const lateByMs = performance.now() - this.dueAt;
-      this.immediate = setImmediate(() => this.onExpire(lateByMs));
-    }, this.ms);
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-  }
-}
 
 /**
  * One upstream JSON-RPC HTTP endpoint behind an undici keep-alive pool. Sends one request at a
@@ -73,8 +41,10 @@ export class HttpUpstream {
   private readonly path: string;
   private readonly headers: Record<string, string>;
   private nextId = 1;
-  /** When any request to this upstream last got response headers (performance.now()). */
-  private lastAnswerAt = -Infinity;
+  /** When any request to this upstream last got response headers (performance.now()); set by its attempts. */
+  lastAnswerAt = -Infinity;
+  /** Timeouts of the attempts in flight; attempts leave it when they settle. */
+  readonly deadlines = new DeadlineWatcher({ lastAnswerAt: () => this.lastAnswerAt });
 
   constructor(options: HttpUpstreamOptions) {
     const url = new URL(options.url);
@@ -91,66 +61,109 @@ export class HttpUpstream {
     });
   }
 
-  async send(call: UpstreamCall): Promise<AttemptOutcome> {
+  send(call: UpstreamCall): Promise<AttemptOutcome> {
     const id = this.nextId++;
     const body = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(call.method)},"params":${JSON.stringify(call.params ?? [])}}`;
-    // undici accepts an EventEmitter as abort signal: far cheaper on the hot path than an
-    // AbortController per attempt. Aborting destroys the connection, so a late answer can never be
-    // read as the answer to a later request on a reused socket.
-    const abort = new EventEmitter();
-    let timedOutAfterMs: number | undefined;
-    let headersReceived = false;
-    const expire = (afterMs: number): void => {
-      timedOutAfterMs = afterMs;
-      abort.emit('abort');
-    };
-    const deadline = new ExpiryTimer(call.timeoutMs, () => expire(call.timeoutMs));
-    // The first-byte timer judges only a provider that looks hung: this request has no answer yet
-    // AND no other request to this upstream got one within the same span. A timer that fired late
-    // measured Lasso's own stalled event loop, and answers still flowing on other requests mean the
-    // wait is queueing (ours or the provider's), not a hang: then wait on, up to the hard timeout.
-    const firstByteMs = call.firstByteTimeoutMs;
-    const firstByte =
-      firstByteMs !== undefined && firstByteMs < call.timeoutMs
-        ? new ExpiryTimer(firstByteMs, (lateByMs) => {
-            if (headersReceived) return;
-            const answeredRecently = performance.now() - this.lastAnswerAt < firstByteMs;
-            if (lateByMs > FIRST_BYTE_LATENESS_TOLERANCE_MS || answeredRecently) firstByte?.rearm();
-            else expire(firstByteMs);
-          })
-        : undefined;
-    try {
-      const res = await this.pool.request({ path: this.path, method: 'POST', headers: this.headers, body, signal: abort });
-      headersReceived = true;
-      this.lastAnswerAt = performance.now();
-      const text = await res.body.text();
-      return interpretResponse(res, text, id);
-    } catch (err) {
-      if (timedOutAfterMs !== undefined) return { type: 'timeout', afterMs: timedOutAfterMs };
-      const code = errorCode(err);
-      return { type: 'network', code, neverSent: NEVER_SENT_CODES.has(code) };
-    } finally {
-      deadline.clear();
-      firstByte?.clear();
-    }
+    return new Promise((resolve) => {
+      const attempt = new HttpAttempt(this, id, call, resolve);
+      this.deadlines.watch(attempt);
+      this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body }, attempt);
+    });
   }
 
   async close(): Promise<void> {
+    this.deadlines.stop();
     await this.pool.destroy();
   }
 }
 
-function interpretResponse(res: Dispatcher.ResponseData, text: string, id: number): AttemptOutcome {
-  const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+class AttemptTimeoutError extends Error {
+  constructor(readonly afterMs: number) {
+    super(`upstream attempt timed out after ${afterMs} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+/**
+ * One request to the upstream, as an undici dispatch handler: the response body is collected as
+ * Buffers and read once at the end, without the stream undici's request() API builds around it.
+ */
+class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
+  readonly startedAt = performance.now();
+  readonly timeoutMs: number;
+  readonly firstByteTimeoutMs: number | undefined;
+  answered = false;
+  private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private statusCode = 0;
+  private retryAfter: string | string[] | undefined;
+  private readonly chunks: Buffer[] = [];
+
+  constructor(
+    private readonly upstream: HttpUpstream,
+    private readonly id: number,
+    call: UpstreamCall,
+    private readonly resolve: (outcome: AttemptOutcome) => void,
+  ) {
+    this.timeoutMs = call.timeoutMs;
+    const firstByteMs = call.firstByteTimeoutMs;
+    this.firstByteTimeoutMs = firstByteMs !== undefined && firstByteMs < call.timeoutMs ? firstByteMs : undefined;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Timed out while queued for a connection: never send it.
+    if (this.settled) controller.abort(new AttemptTimeoutError(this.timeoutMs));
+    else this.controller = controller;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational
+    this.answered = true;
+    this.upstream.lastAnswerAt = performance.now();
+    this.statusCode = statusCode;
+    this.retryAfter = headers['retry-after'];
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const text = (this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks)).toString('utf8');
+    this.settle(interpretResponse(this.statusCode, parseRetryAfter(this.retryAfter), text, this.id));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    const code = errorCode(err);
+    this.settle({ type: 'network', code, neverSent: NEVER_SENT_CODES.has(code) });
+  }
+
+  expire(afterMs: number): void {
+    if (this.settled) return;
+    this.settle({ type: 'timeout', afterMs });
+    // Aborting destroys the connection, so a late answer can never be read as the answer to a
+    // later request on a reused socket.
+    this.controller?.abort(new AttemptTimeoutError(afterMs));
+  }
+
+  private settle(outcome: AttemptOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.upstream.deadlines.unwatch(this);
+    this.resolve(outcome);
+  }
+}
+
+function interpretResponse(statusCode: number, retryAfterMs: number | undefined, text: string, id: number): AttemptOutcome {
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch {
-    if (res.statusCode >= 300) return httpError(res.statusCode, retryAfterMs, text);
+    if (statusCode >= 300) return httpError(statusCode, retryAfterMs, text);
     return { type: 'bad_response', reason: 'invalid_json' };
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    if (res.statusCode >= 300) return httpError(res.statusCode, retryAfterMs, text);
+    if (statusCode >= 300) return httpError(statusCode, retryAfterMs, text);
     return { type: 'bad_response', reason: 'not_jsonrpc' };
   }
   const message = payload as Record<string, unknown>;
@@ -159,10 +172,10 @@ function interpretResponse(res: Dispatcher.ResponseData, text: string, id: numbe
     // Some providers answer errors with id null (e.g. rate limiters in front of the node).
     if (message.id !== id && message.id !== null) return { type: 'bad_response', reason: 'wrong_id' };
     return retryAfterMs === undefined
-      ? { type: 'rpc_error', error, httpStatus: res.statusCode }
-      : { type: 'rpc_error', error, httpStatus: res.statusCode, retryAfterMs };
+      ? { type: 'rpc_error', error, httpStatus: statusCode }
+      : { type: 'rpc_error', error, httpStatus: statusCode, retryAfterMs };
   }
-  if (res.statusCode >= 300) return httpError(res.statusCode, retryAfterMs, text);
+  if (statusCode >= 300) return httpError(statusCode, retryAfterMs, text);
   if (!('result' in message)) return { type: 'bad_response', reason: 'not_jsonrpc' };
   if (message.id !== id) return { type: 'bad_response', reason: 'wrong_id' };
   return { type: 'result', result: message.result };

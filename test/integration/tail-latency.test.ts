@@ -52,6 +52,21 @@ describe('tail latency: hedging, adaptive timeouts, coalescing', () => {
     expect(metricValue(text, 'lasso_upstream_attempts_total', { provider: 'node-0', result: 'provider_failure' })).toBeLessThanOrEqual(6);
   });
 
+  it('a provider with no alternative is waited for: a 150 ms pause costs no error and no open breaker', async () => {
+    // Pinned requests have no other candidate: the learned first-byte timeout (about 50 ms here)
+    // must not turn the pause into errors or open the breaker of the only provider they can use.
+    const pinned = `${cluster.lasso.url}/rpc/provider/node-2/devnet`;
+    for (let i = 0; i < 40; i++) await rpc(pinned, 'eth_getBalance', [addr(counter++), 'latest']);
+    const before = metricValue(await metrics(), 'lasso_upstream_attempts_total', { provider: 'node-2', result: 'provider_failure' });
+    cluster.proxies.get('node-2')!.setFaults([{ type: 'latency', ms: 150 }]);
+    const runs = await Promise.all(Array.from({ length: 10 }, () => timed(pinned, 'eth_getBalance', [addr(counter++), 'latest'])));
+    expect(runs.map((r) => r.res.body.error)).toEqual(runs.map(() => undefined));
+    expect(Math.min(...runs.map((r) => r.ms))).toBeGreaterThanOrEqual(140);
+    expect(metricValue(await metrics(), 'lasso_upstream_attempts_total', { provider: 'node-2', result: 'provider_failure' })).toBe(before);
+    const node2 = (await getJson(`${cluster.lasso.url}/api/providers`)).chains[0].providers.find((p: { id: string }) => p.id === 'node-2');
+    expect(node2.channels[0].breaker).toBe('closed');
+  });
+
   it('hedging never sends a raw transaction twice', async () => {
     cluster.proxies.get('node-1')!.setFaults([{ type: 'latency', ms: 300 }]);
     cluster.proxies.get('node-0')!.setFaults([{ type: 'latency', ms: 300 }]);

@@ -187,7 +187,10 @@ describe('chaos timeline', () => {
     expect(listening).toEqual([false]);
     for (const e of timeline.events) {
       expect(e.error).toBeUndefined();
-      expect(Math.abs(e.atMs - e.plannedAtMs)).toBeLessThan(150);
+      // Never early; late only by the timer and event-loop delays of a busy machine (the whole
+      // suite runs in parallel on 2 cores), which the plan itself must not accumulate (below).
+      expect(e.atMs - e.plannedAtMs).toBeGreaterThan(-5);
+      expect(e.atMs - e.plannedAtMs).toBeLessThan(750);
     }
     // The end is planned from the planned start (the timeline keeps its schedule), 60 ms later.
     const [start, end] = [timeline.events[0]!, timeline.events[2]!];

@@ -1,0 +1,102 @@
+/** An attempt as the deadline watcher sees it. */
+export interface WatchedAttempt {
+  /** performance.now() when the attempt was sent. */
+  readonly startedAt: number;
+  /** Hard limit: the attempt expires this long after startedAt, whatever else happens. */
+  readonly timeoutMs: number;
+  /** Shorter limit on the wait for response headers; undefined when none applies. */
+  readonly firstByteTimeoutMs: number | undefined;
+  /** Response headers arrived (the first-byte limit no longer applies). */
+  readonly answered: boolean;
+  /** Ends the attempt as timed out after `afterMs`; a no-op once it has settled. */
+  expire(afterMs: number): void;
+}
+
+export interface DeadlineWatcherOptions {
+  /** How often deadlines are checked while attempts are in flight: the timeouts' granularity. @default 10 */
+  tickMs?: number;
+  /** A tick this much late means Lasso's own loop stalled (see DeadlineWatcher). @default 20 */
+  latenessToleranceMs?: number;
+  /** When any attempt to the same upstream last received response headers (performance.now()). */
+  lastAnswerAt: () => number;
+}
+
+/**
+ * Attempt timeouts for one upstream, checked by one interval timer instead of a timer per attempt
+ * (attempt timeouts are all different, and Node keeps a timer list per distinct duration).
+ *
+ * A due attempt is expired one event-loop turn later (setImmediate): timers run before I/O polling,
+ * so after a stalled loop an answer already in the socket is read first. The first-byte limit
+ * judges only an upstream that looks hung: the attempt has no headers yet AND no other attempt to
+ * this upstream got an answer within the same span. Answers still flowing mean the wait is
+ * queueing (ours or the provider's), not a hang: then it waits on, up to the hard timeout. A late
+ * tick means Lasso's own loop stalled: first-byte limits are judged again only once a whole limit
+ * has passed since, so Lasso's stall is never blamed on the upstream.
+ */
+export class DeadlineWatcher {
+  private readonly attempts = new Set<WatchedAttempt>();
+  private readonly tickMs: number;
+  private readonly latenessToleranceMs: number;
+  private readonly lastAnswerAt: () => number;
+  private interval: NodeJS.Timeout | undefined;
+  private lastTickAt = 0;
+  /** When a tick last ran late (Lasso's loop stalled). */
+  private lastStallAt = -Infinity;
+
+  constructor(options: DeadlineWatcherOptions) {
+    this.tickMs = options.tickMs ?? 10;
+    this.latenessToleranceMs = options.latenessToleranceMs ?? 20;
+    this.lastAnswerAt = options.lastAnswerAt;
+  }
+
+  /** Attempts being watched (the interval timer runs only while this is above 0). */
+  get watching(): number {
+    return this.attempts.size;
+  }
+
+  watch(attempt: WatchedAttempt): void {
+    this.attempts.add(attempt);
+    if (this.interval === undefined) {
+      this.lastTickAt = performance.now();
+      this.interval = setInterval(() => this.tick(), this.tickMs).unref();
+    }
+  }
+
+  unwatch(attempt: WatchedAttempt): void {
+    this.attempts.delete(attempt);
+    if (this.attempts.size === 0) this.stop();
+  }
+
+  stop(): void {
+    clearInterval(this.interval);
+    this.interval = undefined;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    if (now - this.lastTickAt - this.tickMs > this.latenessToleranceMs) this.lastStallAt = now;
+    this.lastTickAt = now;
+    let due: WatchedAttempt[] | undefined;
+    for (const attempt of this.attempts) {
+      const elapsed = now - attempt.startedAt;
+      const firstByteMs = attempt.firstByteTimeoutMs;
+      // Silence is only judged over a span in which Lasso's own loop ran on time.
+      const firstByteDue = firstByteMs !== undefined && !attempt.answered && elapsed >= firstByteMs && now - this.lastStallAt >= firstByteMs;
+      if (elapsed >= attempt.timeoutMs || firstByteDue) (due ??= []).push(attempt);
+    }
+    if (due !== undefined) setImmediate(() => this.expire(due));
+  }
+
+  private expire(due: WatchedAttempt[]): void {
+    const now = performance.now();
+    for (const attempt of due) {
+      if (!this.attempts.has(attempt)) continue; // settled meanwhile
+      if (now - attempt.startedAt >= attempt.timeoutMs) {
+        attempt.expire(attempt.timeoutMs);
+        continue;
+      }
+      const firstByteMs = attempt.firstByteTimeoutMs as number;
+      if (!attempt.answered && now - this.lastAnswerAt() >= firstByteMs) attempt.expire(firstByteMs);
+    }
+  }
+}
