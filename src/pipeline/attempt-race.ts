@@ -40,6 +40,8 @@ export class AttemptRace {
   attempts = 0;
   hedged = false;
   lastFailure: AttemptResult | undefined;
+  /** The race ended on a failure that must not be retried (e.g. a deterministic error). */
+  finalFailure = false;
   /** A null for a block that may still be propagating (see mayBeNotYetSeen). */
   nullAnswer: AttemptResult | undefined;
   /** Shortest cooldown among rate-limited attempts. */
@@ -110,7 +112,10 @@ export class AttemptRace {
         return first;
       }
       this.noteFailure(first, classification);
-      if (!shouldFailover(classification, this.request.policy.replaySafe, outcome)) return undefined;
+      if (!shouldFailover(classification, this.request.policy.replaySafe, outcome)) {
+        this.finalFailure = true;
+        return undefined;
+      }
       this.deps.metrics.failovers.inc({ chain: this.chain.name, method: this.request.methodLabel, from_provider: provider.id, reason: classification.errorClass });
       this.deps.logger.info(
         { chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, reason: classification.reason },

@@ -15,8 +15,13 @@ import { selectCandidates } from '../routing/selection.js';
 import { AttemptRace } from './attempt-race.js';
 import type { AttemptResult } from './attempt-race.js';
 
-/** Pause before asking again when every provider said null for a block the chain already has. */
+/** Pause before asking again when no provider gave a block the chain already has (some said null). */
 const NULL_RETRY_DELAY_MS = 25;
+/**
+ * How long to keep asking again when a provider also failed: it may be the one that announced the
+ * block, which the others are still importing. Without a failure, one more round is enough.
+ */
+const NULL_RETRY_PATIENCE_MS = 500;
 
 export interface RouteOptions {
   strategy: StrategyName;
@@ -81,9 +86,10 @@ export function executeRequest(
 }
 
 /**
- * Routes to the providers: candidate selection, then the attempt race. When every candidate said
- * null for a block the chain already has (still propagating), asks once more after a short pause
- * rather than tell the client the block does not exist.
+ * Routes to the providers: candidate selection, then the attempt race. When no candidate gave the
+ * block and one said null for a block the chain already has (still propagating), asks again after
+ * a short pause rather than tell the client the block does not exist; for longer when a candidate
+ * failed (see NULL_RETRY_PATIENCE_MS).
  */
 async function routeToProviders(
   chain: ChainRuntime,
@@ -112,8 +118,11 @@ async function routeToProviders(
     },
     deps,
   );
+  const startedAt = chain.now();
   let winner = await race.run();
-  if (!winner && race.nullAnswer && !race.lastFailure && route.deadline - chain.now() > NULL_RETRY_DELAY_MS) {
+  for (let round = 0; !winner && race.nullAnswer && !race.finalFailure; round++) {
+    const patient = round === 0 || (race.lastFailure !== undefined && chain.now() - startedAt < NULL_RETRY_PATIENCE_MS);
+    if (!patient || route.deadline - chain.now() <= NULL_RETRY_DELAY_MS) break;
     await new Promise((resolve) => setTimeout(resolve, NULL_RETRY_DELAY_MS));
     race.allowAnotherRound();
     winner = await race.run();

@@ -147,4 +147,32 @@ describe('HTTP failover on a real devnet', () => {
       expect(await servedBy(9)).toEqual(new Set(['node-0', 'node-1', 'node-2']));
     });
   });
+
+  describe('a block read while the only provider that has the block dies', () => {
+    let cluster: Cluster;
+    beforeAll(async () => {
+      cluster = await startCluster({ chain: { defaultStrategy: 'priority' } });
+      await cluster.devnet.mineBlock();
+    });
+    afterAll(async () => cluster?.close());
+
+    it('is answered with the block once another provider has imported it, not with null', async () => {
+      const { devnet } = cluster;
+      devnet.pauseMining('node-1');
+      devnet.pauseMining('node-2');
+      const block = await devnet.mineBlock(); // only node-0 has it
+      await waitFor(async () => (await getJson(`${cluster.lasso.url}/api/chains`)).chains[0].head === block.number, {
+        timeoutMs: 5000,
+        what: `Lasso to see head ${block.number}`,
+      });
+      await devnet.kill('node-0');
+      // node-0 now fails, node-1 and node-2 answer null until node-1 imports the block.
+      const read = rpc(cluster.rpcUrl, 'eth_getBlockByNumber', [`0x${block.number.toString(16)}`, false]);
+      const caughtUp = new Promise((resolve) => setTimeout(resolve, 60)).then(() => devnet.resumeMining('node-1'));
+      const [res] = await Promise.all([read, caughtUp]);
+      expect(res.body.error).toBeUndefined();
+      expect(res.body.result?.hash).toBe(block.hash);
+      expect(res.headers['x-lasso-provider']).toBe('node-1');
+    });
+  });
 });

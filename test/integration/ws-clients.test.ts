@@ -53,7 +53,7 @@ describe('viem and ethers over WebSocket through Lasso while providers are kille
     const viemBlocks: Array<Block | undefined> = [];
     const viemLogs: Log[] = [];
     const unwatchNumbers = viem.watchBlockNumber({ onBlockNumber: (n) => void viemNumbers.push(Number(n)), onError: (e) => void errors.push(['viem numbers', e]) });
-    // watchBlocks fetches each announced block with eth_getBlockByNumber: see the skipped test below.
+    // watchBlocks fetches each announced block with eth_getBlockByNumber.
     const unwatchBlocks = viem.watchBlocks({ onBlock: (b) => void viemBlocks.push(b), onError: (e) => void errors.push(['viem blocks', e]) });
     const unwatchLogs = viem.watchContractEvent({
       address: devnet.contracts.emitter,
@@ -120,14 +120,14 @@ describe('viem and ethers over WebSocket through Lasso while providers are kille
     // viem watchBlockNumber: every canonical number from its first to the head, once, in order.
     expect(viemNumbers).toEqual(devnet.canonical.blocks(viemNumbers[0]!, head).map((b) => b.number));
 
-    // viem watchBlocks: every block it fetched is canonical and none twice (its fetches can
-    // complete out of order). A read that fails while its provider is being killed makes viem emit
-    // undefined (it swallows getBlock errors), so "no undefined" is asserted in the next test,
-    // without kills.
-    const fetched = viemBlocks.filter((b): b is Block => b !== undefined);
-    expect(fetched.length).toBeGreaterThan(0);
-    for (const b of fetched) expect(devnet.canonical.isCanonical(b.hash!)).toBe(true);
-    expect(new Set(fetched.map((b) => b.hash)).size).toBe(fetched.length);
+    // viem watchBlocks: every canonical block from its first to the head, fetched once. viem emits
+    // undefined for a getBlock that fails (it swallows the error), so a block read that loses its
+    // provider to a kill must still be answered with the block. Order is not asserted here: viem
+    // emits blocks in the order its fetches complete (numbers above are checked in order).
+    expect(viemBlocks.length).toBeGreaterThan(0);
+    expect(viemBlocks.filter((b) => b === undefined)).toHaveLength(0);
+    const fetched = (viemBlocks as Block[]).map((b) => ({ number: Number(b.number), hash: b.hash })).sort((a, b) => a.number - b.number);
+    expect(fetched).toEqual(devnet.canonical.blocks(fetched[0]!.number, head).map((b) => ({ number: b.number, hash: b.hash })));
 
     // ethers on('block'): every number from its first to the head, once, in order.
     const firstEthers = ethersBlocks[0]!;

@@ -27,10 +27,12 @@ describe('breaker scenarios (issue 4: 5, 11, 13)', () => {
         'One of three providers goes down and up every 1.5 s (connections refused, sockets dropped) for 6 s, under 40 req/s. ' +
         'No request is lost; its breaker opens in each down phase and closes again in each up phase through half-open ' +
         'probes (never straight from open), and the provider takes traffic again after each recovery. Breaker recovery ' +
-        'starts at 500 ms (capped at 1 s) instead of the 10 s default so that recovery fits in an up phase.',
+        'starts at 500 ms (capped at 1 s) instead of the 10 s default so that recovery fits in an up phase, and requests ' +
+        'are spread evenly (load-balanced) so that the flapping provider gets its third of them in every phase, whatever ' +
+        'latency a busy machine measures for it.',
       seed: 5,
       providers: 3,
-      lasso: { chain: { breaker: { recoveryMs: 500, maxRecoveryMs: 1000 } } },
+      lasso: { chain: { defaultStrategy: 'load-balanced', breaker: { recoveryMs: 500, maxRecoveryMs: 1000 } } },
       workload: { rate: 40, durationMs: 8000 },
       chaos: [{ at: 1000, action: 'flap', target: 'node-0', downMs: 1500, upMs: 1500, durationMs: 6000 }],
       resultsDir,
