@@ -63,10 +63,17 @@ export async function listen(server: Server, host: string, port: number): Promis
   return (server.address() as AddressInfo).port;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: HttpFrontOptions, deps: HttpFrontDeps): Promise<void> {
-  const segments = pathSegments(req.url ?? '/');
+function handle(req: IncomingMessage, res: ServerResponse, options: HttpFrontOptions, deps: HttpFrontDeps): Promise<void> {
+  const url = req.url ?? '/';
+  // JSON-RPC is the hot path: no path splitting for its usual shape (the route cache resolves it).
+  if (url.startsWith('/rpc/')) return handleRpc(req, res, url, options, deps);
+  return handleOther(req, res, url, options, deps);
+}
+
+async function handleOther(req: IncomingMessage, res: ServerResponse, url: string, options: HttpFrontOptions, deps: HttpFrontDeps): Promise<void> {
+  const segments = pathSegments(url);
   const [first] = segments;
-  if (first === 'rpc') return handleRpc(req, res, segments.slice(1), options, deps);
+  if (first === 'rpc') return handleRpc(req, res, url, options, deps);
   if (first === 'ws') {
     res.setHeader('upgrade', 'websocket');
     return sendJson(res, 426, errorResponse(null, RpcErrorCode.InvalidRequest, 'this endpoint speaks JSON-RPC over WebSocket: connect with a WebSocket client'));
@@ -93,19 +100,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpFr
   }
 }
 
-async function handleRpc(
-  req: IncomingMessage,
-  res: ServerResponse,
-  routeSegments: string[],
-  options: HttpFrontOptions,
-  deps: HttpFrontDeps,
-): Promise<void> {
+async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string, options: HttpFrontOptions, deps: HttpFrontDeps): Promise<void> {
   const requestId = nextRequestId();
   if (req.method !== 'POST') {
     res.setHeader('allow', 'POST');
     return rejectRpc(res, requestId, 405, RpcErrorCode.InvalidRequest, 'JSON-RPC over HTTP needs POST', 'http_method', deps);
   }
-  const resolved = deps.routes.resolve(routeSegments);
+  const resolved = deps.routes.resolve(url);
   if (!resolved.ok) return rejectRpc(res, requestId, 404, resolved.code, resolved.message, resolved.reason, deps);
 
   let body: Buffer;

@@ -2,7 +2,7 @@ import { RpcErrorCode } from '../jsonrpc/errors.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { StrategyName } from '../routing/index.js';
-import { parseRpcRoute } from './rpc-route.js';
+import { parseRpcRoute, pathSegments } from './rpc-route.js';
 
 export type ResolvedRoute =
   | { ok: true; chain: ChainRuntime; strategy: StrategyName; pinnedProviderId: string | undefined }
@@ -33,8 +33,9 @@ export function resolveRoute(segments: readonly string[], chains: ChainRegistry)
 }
 
 /**
- * Memoises resolveRoute by URL path: clients hit a handful of URLs, and resolving one (decode,
- * strategy and chain lookups) is avoidable hot-path work. Bounded, so arbitrary URLs cannot grow it.
+ * Memoises resolveRoute by URL path below /rpc: clients hit a handful of URLs, and resolving one
+ * (split, decode, strategy and chain lookups) is avoidable hot-path work. Bounded, so arbitrary
+ * URLs cannot grow it.
  */
 export class RouteCache {
   private readonly cache = new Map<string, ResolvedRoute>();
@@ -44,12 +45,14 @@ export class RouteCache {
     private readonly maxEntries = 1024,
   ) {}
 
-  resolve(segments: readonly string[]): ResolvedRoute {
-    const key = segments.join('/');
-    let resolved = this.cache.get(key);
+  /** `url` is the request URL; its first path segment (`rpc`) and query string are ignored. */
+  resolve(url: string): ResolvedRoute {
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    let resolved = this.cache.get(path);
     if (!resolved) {
-      resolved = resolveRoute(segments, this.chains);
-      if (this.cache.size < this.maxEntries) this.cache.set(key, resolved);
+      resolved = resolveRoute(pathSegments(path).slice(1), this.chains);
+      if (this.cache.size < this.maxEntries) this.cache.set(path, resolved);
     }
     return resolved;
   }
