@@ -18,9 +18,10 @@ interface Target {
 const TARGET_SCRIPT = fileURLToPath(new URL('./target.js', import.meta.url));
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-// Arms take turns in every round and each figure is the median over rounds: on a shared machine a
-// burst of outside load then spoils one round of one arm, not the comparison.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+// Arms take turns in every round (each round starting with the next arm, so none always follows
+// the same one) and each figure is the median over rounds: on a shared machine a burst of outside
+// load then spoils one round of one arm, not the comparison.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
 
 function startTarget(kind: TargetKind, upstreamUrl?: string): Promise<Target> {
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
   const results: Record<string, ReturnType<typeof measure> extends Promise<infer R> ? R[] : never> = { direct: [], passthrough: [], lasso: [] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, target] of Object.entries(arms)) {
+      const order = Object.entries(arms);
+      for (const [name, target] of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
         const r = await measure(target);
         results[name]!.push(r);
         process.stderr.write(`round ${round + 1} ${name.padEnd(11)} ${r.throughput.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}\n`);
