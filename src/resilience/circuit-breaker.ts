@@ -45,7 +45,6 @@ export interface BreakerOptions {
  * Admission ticket for one attempt. Settle it with exactly one of `recordSuccess`,
  * `recordFailure` or `release`; settling twice is ignored.
  */
-/** Admission to send one attempt; settle it exactly once (recordSuccess, recordFailure or release). */
 export class BreakerPermit {
   #settled = false;
 
