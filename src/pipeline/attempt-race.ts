@@ -3,6 +3,7 @@ import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ProviderRuntime } from '../providers/provider.js';
 import { breakerVerdict, classifyOutcome, shouldFailover } from '../resilience/index.js';
 import type { BreakerPermit, Classification } from '../resilience/index.js';
+import type { UpstreamCall } from '../transport/http-upstream.js';
 import type { AttemptOutcome } from '../transport/outcome.js';
 import { attemptTimeoutMs, hedgeDelayMs } from './attempt-timing.js';
 import type { ExecuteDeps } from './execute.js';
@@ -191,7 +192,8 @@ export class AttemptRace {
       const learnedMs = alternativeLeft && !queued ? attemptTimeoutMs(chain.config, chain.evidence, provider.id, request.method, deps.loopLag.lagMs()) : undefined;
       const index = this.attempts++;
       this.running++;
-      runAttempt(chain, provider, permit, request, { timeoutMs, firstByteTimeoutMs: learnedMs }, deps, index).then(this.onSettled, this.onAttemptBug);
+      const call = { method: request.method, params: request.params, timeoutMs, firstByteTimeoutMs: learnedMs };
+      runAttempt(chain, provider, permit, request, call, deps, index).then(this.onSettled, this.onAttemptBug);
       this.lastLaunched = provider;
       return true;
     }
@@ -224,14 +226,14 @@ async function runAttempt(
   provider: ProviderRuntime,
   permit: BreakerPermit,
   request: AttemptRaceRequest,
-  timeouts: { timeoutMs: number; firstByteTimeoutMs: number | undefined },
+  call: UpstreamCall,
   deps: ExecuteDeps,
   index: number,
 ): Promise<AttemptResult> {
-  const { method, methodLabel, params } = request;
+  const { method, methodLabel } = request;
   const startedAt = performance.now();
   provider.inFlight++;
-  const outcome = await provider.http.send({ method, params, ...timeouts });
+  const outcome = await provider.http.send(call);
   provider.inFlight--;
   const latencyMs = performance.now() - startedAt;
   const classification = classifyOutcome(outcome, method);
