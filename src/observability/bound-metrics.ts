@@ -55,13 +55,15 @@ abstract class BoundMetric<L extends string, S extends { labels: Record<L, strin
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
+  /** Zeroes every series in place: bound series handed out earlier stay valid. */
   reset(): void {
-    this.series.clear();
+    for (const series of this.series.values()) this.zero(series);
   }
 
   abstract readonly type: string;
   protected abstract create(labels: Record<L, string>): S;
   protected abstract export(series: S, into: Sample[]): void;
+  protected abstract zero(series: S): void;
 }
 
 export class CounterSeries<L extends string> {
@@ -81,6 +83,10 @@ export class BoundCounter<L extends string> extends BoundMetric<L, CounterSeries
 
   protected export(series: CounterSeries<L>, into: Sample[]): void {
     into.push({ value: series.value, labels: series.labels });
+  }
+
+  protected zero(series: CounterSeries<L>): void {
+    series.value = 0;
   }
 }
 
@@ -129,5 +135,11 @@ export class BoundHistogram<L extends string> extends BoundMetric<L, HistogramSe
     into.push({ value: series.count, labels: { le: '+Inf', ...series.labels }, metricName: bucket });
     into.push({ value: series.sum, labels: series.labels, metricName: `${this.name}_sum` });
     into.push({ value: series.count, labels: series.labels, metricName: `${this.name}_count` });
+  }
+
+  protected zero(series: HistogramSeries<L>): void {
+    series.counts.fill(0);
+    series.sum = 0;
+    series.count = 0;
   }
 }

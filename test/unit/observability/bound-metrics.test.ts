@@ -51,11 +51,22 @@ describe('bound metrics', () => {
     expect(() => c.bind('1')).toThrow(TypeError);
   });
 
-  it('reset with the registry', async () => {
+  it('reset with the registry, and series bound before keep counting', async () => {
     const registry = new Registry();
     const c = new BoundCounter({ name: 'z_total', help: 'z', labelNames: ['a'] as const, registers: [registry] });
-    c.bind('1').inc(3);
+    const h = new BoundHistogram({ name: 'z_seconds', help: 'z', labelNames: ['a'] as const, buckets: BUCKETS, registers: [registry] });
+    const series = c.bind('1');
+    const latency = h.bind('1');
+    series.inc(3);
+    latency.observe(0.5);
     registry.resetMetrics();
-    expect(await registry.metrics()).not.toContain('z_total{');
+    expect(await registry.metrics()).toContain('z_total{a="1"} 0');
+    expect(await registry.metrics()).toContain('z_seconds_count{a="1"} 0');
+    series.inc();
+    latency.observe(0.005);
+    const text = await registry.metrics();
+    expect(text).toContain('z_total{a="1"} 1');
+    expect(text).toContain('z_seconds_bucket{le="0.01",a="1"} 1');
+    expect(text).toContain('z_seconds_bucket{le="1",a="1"} 1');
   });
 });
