@@ -1,6 +1,4 @@
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
-import type { ProviderRuntime } from '../providers/provider.js';
-import type { UpstreamSubscription } from '../transport/ws-upstream.js';
 import type { BlockId, ChainBlock } from './block.js';
 import { ClientSet } from './client-set.js';
 import { delay, retryDelayMs } from './context.js';
@@ -8,7 +6,7 @@ import type { StreamContext } from './context.js';
 import { StreamStoppedError, UnfillableGapError } from './errors.js';
 import { logMatches, upstreamFilter } from './filter.js';
 import type { NormalizedLogFilter } from './filter.js';
-import { subscribeResult } from './head-stream.js';
+import { FollowedSubscription } from './followed-subscription.js';
 import type { HeadInfo, HeadListener, HeadStream } from './head-stream.js';
 import { DeliveredLogs, parseLog } from './log-entry.js';
 import type { ParsedLog } from './log-entry.js';
@@ -18,14 +16,6 @@ type Entry =
   | { type: 'head'; block: BlockId; mode: 'live' | 'fetch'; cancelled: boolean }
   /** Delivered blocks that left the canonical chain: their logs go out again with removed: true. */
   | { type: 'reorg'; orphaned: BlockId[] };
-
-interface LiveSubscription {
-  provider: ProviderRuntime;
-  upstream: UpstreamSubscription;
-  token: object;
-  /** Blocks from this height on are covered by the live subscription; lower ones are fetched over HTTP. */
-  liveFrom: number;
-}
 
 /**
  * One logs stream (one normalised filter) of a chain, driven by the head stream.
@@ -44,8 +34,8 @@ export class LogsStream implements HeadListener {
   readonly clients: ClientSet;
   readonly ready: Promise<void>;
 
-  private sub: LiveSubscription | undefined;
-  private subscribing: { provider: string; token: object; promise: Promise<void> } | undefined;
+  /** The live `logs` subscription; its data: blocks from this height on are covered by it, lower ones are fetched over HTTP. */
+  private readonly upstream: FollowedSubscription<{ liveFrom: number }>;
   private readonly queue: Entry[] = [];
   /** Live logs not yet released, by block hash (their head has not been delivered yet). */
   private readonly held = new Map<string, Map<number, ParsedLog>>();
@@ -64,27 +54,37 @@ export class LogsStream implements HeadListener {
   ) {
     this.clients = new ClientSet(onClientDropped);
     this.delivered = new DeliveredLogs(ctx.config.recentBlocks);
+    this.upstream = new FollowedSubscription(ctx, head, {
+      kind: 'logs',
+      params: [upstreamFilter(filter)],
+      onNotification: (value) => this.onLiveLog(value),
+      // Logs of blocks the upstream may have imported before it processed the subscribe would be
+      // missing from the live stream: everything up to the known head + 1 is read over HTTP instead.
+      established: () => ({ liveFrom: head.highestKnownHead() + 2 }),
+      // Stays in fetch mode (every block's logs over HTTP) until the next provider change.
+      onFailed: (provider, outcome) =>
+        ctx.logger.info({ chain: ctx.chain, provider: provider.id, outcome: outcome.type }, 'logs subscribe failed; logs are read over HTTP'),
+    });
     head.addDependent(this);
     this.ready = head.ready.then(() => {
       this.onProvider(head.activeProvider);
-      return this.subscribing?.promise;
+      return this.upstream.pending;
     });
   }
 
   get activeProvider(): string | undefined {
-    return this.sub?.provider.id;
+    return this.upstream.provider?.id;
   }
 
   get hasUpstream(): boolean {
-    return this.sub !== undefined;
+    return this.upstream.provider !== undefined;
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.head.removeDependent(this);
-    this.subscribing = undefined;
-    this.dropSubscription();
+    this.upstream.stop();
     this.queue.length = 0;
     this.held.clear();
   }
@@ -92,23 +92,13 @@ export class LogsStream implements HeadListener {
   // --- HeadListener -----------------------------------------------------------------------------
 
   onProvider(providerId: string | undefined): void {
-    if (this.stopped) return;
-    if (this.sub && this.sub.provider.id !== providerId) this.dropSubscription();
-    if (providerId === undefined) {
-      this.subscribing = undefined;
-      return;
-    }
-    if (this.sub?.provider.id === providerId || this.subscribing?.provider === providerId) return;
-    const provider = this.ctx.providers.find((p) => p.id === providerId);
-    if (!provider?.ws) return;
-    const token = {};
-    this.subscribing = { provider: providerId, token, promise: this.subscribe(provider, token) };
+    this.upstream.follow(providerId);
   }
 
   onHead(block: ChainBlock, info: HeadInfo): void {
     if (this.stopped) return;
-    const sub = this.sub;
-    const live = sub !== undefined && info.source === 'live' && info.provider === sub.provider.id && block.number >= sub.liveFrom;
+    const liveFrom = this.upstream.data?.liveFrom;
+    const live = liveFrom !== undefined && info.source === 'live' && info.provider === this.upstream.provider?.id && block.number >= liveFrom;
     this.queue.push({ type: 'head', block: { number: block.number, hash: block.hash }, mode: live ? 'live' : 'fetch', cancelled: false });
     void this.pump();
   }
@@ -128,45 +118,6 @@ export class LogsStream implements HeadListener {
     this.queue.length = 0;
     this.held.clear();
     this.clients.endAll(error);
-  }
-
-  // --- upstream subscription --------------------------------------------------------------------
-
-  private async subscribe(provider: ProviderRuntime, token: object): Promise<void> {
-    const ws = provider.ws;
-    if (!ws) return;
-    const result = await ws.subscribe('logs', [upstreamFilter(this.filter)], {
-      onNotification: (value) => {
-        if (this.sub?.token === token || this.subscribing?.token === token) this.onLiveLog(value);
-      },
-      onEnd: () => {
-        if (this.sub?.token === token) this.dropSubscription();
-      },
-    });
-    this.ctx.countSubscribe('logs', provider.id, subscribeResult(result));
-    const current = this.subscribing?.token === token && !this.stopped && this.head.activeProvider === provider.id;
-    if (this.subscribing?.token === token) this.subscribing = undefined;
-    if (!result.ok) {
-      // Stays in fetch mode (every block's logs over HTTP) until the next provider change.
-      if (current) this.ctx.logger.info({ chain: this.ctx.chain, provider: provider.id, outcome: result.outcome.type }, 'logs subscribe failed; logs are read over HTTP');
-      return;
-    }
-    if (!current || !result.subscription.active) {
-      void result.subscription.unsubscribe();
-      return;
-    }
-    // Logs of blocks the upstream may have imported before it processed the subscribe would be
-    // missing from the live stream: everything up to the known head + 1 is read over HTTP instead.
-    this.sub = { provider, upstream: result.subscription, token, liveFrom: this.head.highestKnownHead() + 2 };
-    this.ctx.metrics?.upstreamSubscriptions.inc({ chain: this.ctx.chain, kind: 'logs' });
-  }
-
-  private dropSubscription(): void {
-    const sub = this.sub;
-    if (!sub) return;
-    this.sub = undefined;
-    this.ctx.metrics?.upstreamSubscriptions.dec({ chain: this.ctx.chain, kind: 'logs' });
-    void sub.upstream.unsubscribe();
   }
 
   private onLiveLog(value: unknown): void {

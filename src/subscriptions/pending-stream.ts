@@ -1,8 +1,6 @@
-import type { ProviderRuntime } from '../providers/provider.js';
-import type { UpstreamSubscription } from '../transport/ws-upstream.js';
 import { ClientSet } from './client-set.js';
 import type { StreamContext } from './context.js';
-import { subscribeResult } from './head-stream.js';
+import { FollowedSubscription } from './followed-subscription.js';
 import type { HeadListener, HeadStream } from './head-stream.js';
 
 /** Recently delivered transaction hashes remembered for dedupe across a failover. */
@@ -19,8 +17,7 @@ export class PendingTxStream implements HeadListener {
   readonly clients: ClientSet;
   readonly ready: Promise<void>;
 
-  private sub: { provider: ProviderRuntime; upstream: UpstreamSubscription; token: object } | undefined;
-  private subscribing: { provider: string; token: object; promise: Promise<void> } | undefined;
+  private readonly upstream: FollowedSubscription<undefined>;
   private readonly recent = new Set<string>();
   private stopped = false;
 
@@ -28,45 +25,40 @@ export class PendingTxStream implements HeadListener {
     private readonly ctx: StreamContext,
     private readonly head: HeadStream,
     readonly key: string,
-    private readonly fullTransactions: boolean,
+    fullTransactions: boolean,
     onClientDropped: (id: string) => void,
   ) {
     this.clients = new ClientSet(onClientDropped);
+    this.upstream = new FollowedSubscription(ctx, head, {
+      kind: 'newPendingTransactions',
+      params: fullTransactions ? [true] : [],
+      onNotification: (value) => this.onNotification(value),
+      established: () => undefined,
+    });
     head.addDependent(this);
     this.ready = head.ready.then(() => {
       this.onProvider(head.activeProvider);
-      return this.subscribing?.promise;
+      return this.upstream.pending;
     });
   }
 
   get activeProvider(): string | undefined {
-    return this.sub?.provider.id;
+    return this.upstream.provider?.id;
   }
 
   get hasUpstream(): boolean {
-    return this.sub !== undefined;
+    return this.upstream.provider !== undefined;
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.head.removeDependent(this);
-    this.subscribing = undefined;
-    this.drop();
+    this.upstream.stop();
   }
 
   onProvider(providerId: string | undefined): void {
-    if (this.stopped) return;
-    if (this.sub && this.sub.provider.id !== providerId) this.drop();
-    if (providerId === undefined) {
-      this.subscribing = undefined;
-      return;
-    }
-    if (this.sub?.provider.id === providerId || this.subscribing?.provider === providerId) return;
-    const provider = this.ctx.providers.find((p) => p.id === providerId);
-    if (!provider?.ws) return;
-    const token = {};
-    this.subscribing = { provider: providerId, token, promise: this.subscribe(provider, token) };
+    this.upstream.follow(providerId);
   }
 
   onHead(): void {
@@ -79,37 +71,6 @@ export class PendingTxStream implements HeadListener {
 
   onFatal(): void {
     // A gap in heads does not make the mempool stream wrong.
-  }
-
-  private async subscribe(provider: ProviderRuntime, token: object): Promise<void> {
-    const ws = provider.ws;
-    if (!ws) return;
-    const result = await ws.subscribe('newPendingTransactions', this.fullTransactions ? [true] : [], {
-      onNotification: (value) => {
-        if (this.sub?.token === token || this.subscribing?.token === token) this.onNotification(value);
-      },
-      onEnd: () => {
-        if (this.sub?.token === token) this.drop();
-      },
-    });
-    this.ctx.countSubscribe('newPendingTransactions', provider.id, subscribeResult(result));
-    const current = this.subscribing?.token === token && !this.stopped && this.head.activeProvider === provider.id;
-    if (this.subscribing?.token === token) this.subscribing = undefined;
-    if (!result.ok) return;
-    if (!current || !result.subscription.active) {
-      void result.subscription.unsubscribe();
-      return;
-    }
-    this.sub = { provider, upstream: result.subscription, token };
-    this.ctx.metrics?.upstreamSubscriptions.inc({ chain: this.ctx.chain, kind: 'newPendingTransactions' });
-  }
-
-  private drop(): void {
-    const sub = this.sub;
-    if (!sub) return;
-    this.sub = undefined;
-    this.ctx.metrics?.upstreamSubscriptions.dec({ chain: this.ctx.chain, kind: 'newPendingTransactions' });
-    void sub.upstream.unsubscribe();
   }
 
   private onNotification(value: unknown): void {

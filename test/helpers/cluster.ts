@@ -5,6 +5,22 @@ import { lassoConfigSchema } from '../../src/config/index.js';
 import { Devnet } from '../../src/devnet/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 
+/**
+ * Chain settings for subscription tests: 50 ms floor for the block time estimate, quick
+ * reconnects, heartbeats and breaker recovery, so failovers happen within a test's time.
+ */
+export const FAST_SUBSCRIPTION_CHAIN = {
+  breaker: { recoveryMs: 200, maxRecoveryMs: 800 },
+  subscriptions: {
+    minBlockTimeMs: 50,
+    graceMs: 50,
+    pollIntervalMs: 100,
+    stallPenaltyMs: 60_000,
+    backfillTimeoutMs: 10_000,
+    upstream: { heartbeatIntervalMs: 500, heartbeatTimeoutMs: 500, reconnectBaseMs: 50, reconnectMaxMs: 400 },
+  },
+};
+
 export interface ClusterOptions {
   nodes?: number;
   /** Put a FaultProxy in front of every node (Lasso talks to the proxies). */

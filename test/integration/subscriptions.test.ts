@@ -8,23 +8,11 @@ import { PING_TOPIC } from '../../src/devnet/index.js';
 import type { RpcError } from '../../src/jsonrpc/errors.js';
 import type { SubscriptionEngine } from '../../src/subscriptions/engine.js';
 import type { ClientSubscriptionHandle, SubscriptionSink } from '../../src/subscriptions/types.js';
-import { startCluster } from '../helpers/cluster.js';
+import { FAST_SUBSCRIPTION_CHAIN, startCluster } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { getJson } from '../helpers/rpc.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** Fast settings: 50 ms floor for the block time estimate, quick reconnects and breaker recovery. */
-const FAST_CHAIN = {
-  breaker: { recoveryMs: 200, maxRecoveryMs: 800 },
-  subscriptions: {
-    minBlockTimeMs: 50,
-    graceMs: 50,
-    pollIntervalMs: 100,
-    stallPenaltyMs: 60_000,
-    backfillTimeoutMs: 10_000,
-    upstream: { heartbeatIntervalMs: 500, heartbeatTimeoutMs: 500, reconnectBaseMs: 50, reconnectMaxMs: 400 },
-  },
-};
 const BLOCK_MS = 150;
 
 class TestSink implements SubscriptionSink {
@@ -52,7 +40,7 @@ afterEach(async () => {
 });
 
 async function start(faultProxies = false, subscriptions: Record<string, unknown> = {}): Promise<{ cluster: Cluster; engine: SubscriptionEngine }> {
-  cluster = await startCluster({ faultProxies, chain: { ...FAST_CHAIN, subscriptions: { ...FAST_CHAIN.subscriptions, ...subscriptions } } });
+  cluster = await startCluster({ faultProxies, chain: { ...FAST_SUBSCRIPTION_CHAIN, subscriptions: { ...FAST_SUBSCRIPTION_CHAIN.subscriptions, ...subscriptions } } });
   return { cluster, engine: cluster.lasso.subscriptions('devnet') as SubscriptionEngine };
 }
 

@@ -9,23 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, parseAbi, webSocket } from 'viem';
 import type { Block, Log } from 'viem';
 import type { SubscriptionEngine } from '../../src/subscriptions/engine.js';
-import { startCluster } from '../helpers/cluster.js';
+import { FAST_SUBSCRIPTION_CHAIN, startCluster } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const BLOCK_MS = 150;
-/** Quick failover and recovery, as the engine's own continuity tests use. */
-const FAST_CHAIN = {
-  breaker: { recoveryMs: 200, maxRecoveryMs: 800 },
-  subscriptions: {
-    minBlockTimeMs: 50,
-    graceMs: 50,
-    pollIntervalMs: 100,
-    stallPenaltyMs: 60_000,
-    backfillTimeoutMs: 10_000,
-    upstream: { heartbeatIntervalMs: 500, heartbeatTimeoutMs: 500, reconnectBaseMs: 50, reconnectMaxMs: 400 },
-  },
-};
 const PING_ABI = parseAbi(['event Ping(address indexed sender, uint256 value)']);
 
 describe('viem and ethers over WebSocket through Lasso while providers are killed', () => {
@@ -34,7 +22,7 @@ describe('viem and ethers over WebSocket through Lasso while providers are kille
   const cleanups: Array<() => void | Promise<void>> = [];
 
   beforeAll(async () => {
-    cluster = await startCluster({ chain: FAST_CHAIN });
+    cluster = await startCluster({ chain: FAST_SUBSCRIPTION_CHAIN });
     engine = cluster.lasso.subscriptions('devnet') as SubscriptionEngine;
   });
   afterAll(async () => {
