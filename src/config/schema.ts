@@ -48,8 +48,9 @@ export const WebSocketSchema = z.strictObject({
   /** Most client WebSocket connections open at once (all chains); more are refused with HTTP 503. @default 10000 */
   maxConnections: int(1).default(10_000),
   /**
-   * Most JSON-RPC requests one connection may have in flight (a batch counts each item); more get
-   * -32005 per request. @default 256
+   * Most JSON-RPC requests one connection may have in flight (a batch counts each item). At the
+   * limit the front stops reading from the socket until answers go out, so a pipelining client is
+   * slowed by TCP backpressure, not failed; only a single batch larger than this gets -32005. @default 256
    */
   maxInFlightPerConnection: int(1).default(256),
   /** Most live subscriptions on one connection; more eth_subscribe calls get -32005. @default 256 */

@@ -60,6 +60,12 @@ export class WsConnection {
   private closing: WsDisconnectReason | undefined;
   private closed = false;
   private inFlight = 0;
+  /**
+   * Messages read while the connection had its maximum in flight, in arrival order. Reading is paused
+   * meanwhile (TCP backpressure slows the client), so this only holds what ws had already decoded.
+   */
+  private readonly waiting: Array<{ payload: ServablePayload; requests: number; bytes: number }> = [];
+  private waitingBytes = 0;
   /** Bytes held in front-side queues (notifications waiting for their eth_subscribe response). */
   private queuedBytes = 0;
   private closeTimer: NodeJS.Timeout | undefined;
@@ -150,37 +156,78 @@ export class WsConnection {
       this.send(JSON.stringify(payload.response));
       return;
     }
-    this.run(payload).catch((err: unknown) => {
+    const items = itemsOf(payload);
+    let requests = 0;
+    for (const item of items) if (item.kind === 'request') requests++;
+    const max = this.limits.maxInFlightPerConnection;
+    // A batch that alone exceeds the limit could never be served under it: refuse it outright.
+    if (requests > max) {
+      return this.refuse(payload, limitError('maxInFlightPerConnection', max, `batch of ${requests} requests exceeds the limit of ${max} in flight per connection; split it`));
+    }
+    if (this.waiting.length > 0 || this.inFlight + requests > max) {
+      // Hard bound: only a client whose already-decoded backlog outgrows the send-buffer limit gets errors.
+      if (this.waitingBytes + buffer.length > this.limits.maxBufferedBytes) {
+        return this.refuse(
+          payload,
+          limitError('maxBufferedBytes', this.limits.maxBufferedBytes, `too many requests waiting on this connection (${this.waitingBytes + buffer.length} bytes held); wait for answers before sending more`),
+        );
+      }
+      this.waiting.push({ payload, requests, bytes: buffer.length });
+      this.waitingBytes += buffer.length;
+      this.socket.pause();
+      return;
+    }
+    this.start(payload, requests);
+  }
+
+  private start(payload: ServablePayload, requests: number): void {
+    this.inFlight += requests;
+    if (this.inFlight >= this.limits.maxInFlightPerConnection) this.socket.pause();
+    this.run(payload, requests).catch((err: unknown) => {
       // Only reached by a bug: answering is impossible without ids, so log it and keep the connection.
       this.log.error({ err }, 'unhandled error while serving a WebSocket message');
     });
   }
 
-  private async run(payload: Exclude<ParsedPayload, { kind: 'error' }>): Promise<void> {
-    const items = payload.kind === 'single' ? [payload.item] : payload.items;
-    let requests = 0;
-    for (const item of items) if (item.kind === 'request') requests++;
-    if (this.inFlight + requests > this.limits.maxInFlightPerConnection) {
-      this.countLimit('in_flight');
-      const err = limitError(
-        'maxInFlightPerConnection',
-        this.limits.maxInFlightPerConnection,
-        `too many requests in flight on this connection (${this.inFlight} + ${requests} > ${this.limits.maxInFlightPerConnection}); wait for answers before sending more`,
-      );
-      this.reply(payload, items.map((item) => ({ text: item.kind === 'invalid' ? this.invalidText(item) : respond(item.request, item.rawId, err.toResponse(item.request.id ?? null)) })));
-      return;
-    }
-    this.inFlight += requests;
+  private async run(payload: ServablePayload, requests: number): Promise<void> {
     let results: ItemResult[];
     try {
-      results = await Promise.all(items.map((item) => this.runItem(item)));
+      results = await Promise.all(itemsOf(payload).map((item) => this.runItem(item)));
     } finally {
       this.inFlight -= requests;
     }
     this.reply(payload, results);
+    this.admitWaiting();
   }
 
-  private reply(payload: Exclude<ParsedPayload, { kind: 'error' }>, results: ItemResult[]): void {
+  /** Starts waiting messages as answers free room, and reads again once nothing waits. */
+  private admitWaiting(): void {
+    if (this.closing !== undefined) return;
+    const max = this.limits.maxInFlightPerConnection;
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0] as (typeof this.waiting)[number];
+      if (this.inFlight + next.requests > max) return;
+      this.waiting.shift();
+      this.waitingBytes -= next.bytes;
+      this.start(next.payload, next.requests);
+    }
+    if (this.inFlight < max && this.socket.isPaused) this.socket.resume();
+  }
+
+  private dropWaiting(): void {
+    this.waiting.length = 0;
+    this.waitingBytes = 0;
+  }
+
+  private refuse(payload: ServablePayload, err: RpcError): void {
+    this.countLimit('in_flight');
+    this.reply(
+      payload,
+      itemsOf(payload).map((item) => ({ text: item.kind === 'invalid' ? this.invalidText(item) : respond(item.request, item.rawId, err.toResponse(item.request.id ?? null)) })),
+    );
+  }
+
+  private reply(payload: ServablePayload, results: ItemResult[]): void {
     const parts: string[] = [];
     for (const r of results) if (r.text !== undefined) parts.push(r.text);
     const body = payload.kind === 'single' ? parts[0] : parts.length > 0 ? serializeBatchResponse(parts) : undefined;
@@ -340,6 +387,7 @@ export class WsConnection {
   private beginClose(reason: WsDisconnectReason): void {
     this.closing = reason;
     this.subs.clear();
+    this.dropWaiting();
     this.closeTimer = setTimeout(() => this.socket.terminate(), this.limits.closeGraceMs);
     this.closeTimer.unref();
   }
@@ -362,6 +410,7 @@ export class WsConnection {
     this.closed = true;
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.subs.clear();
+    this.dropWaiting();
     const reason = this.closing ?? 'client_close';
     this.closing = reason;
     this.deps.wsMetrics.disconnects.inc({ chain: this.route.chain.name, reason });
@@ -382,6 +431,12 @@ export class WsConnection {
 function respond(request: JsonRpcRequest, rawId: string | undefined, response: JsonRpcResponse): string | undefined {
   if (!('id' in request) || request.id === undefined) return undefined;
   return serializeResponse(response, rawId);
+}
+
+type ServablePayload = Exclude<ParsedPayload, { kind: 'error' }>;
+
+function itemsOf(payload: ServablePayload): ParsedItem[] {
+  return payload.kind === 'single' ? [payload.item] : payload.items;
 }
 
 const KNOWN_KINDS: ReadonlySet<string> = new Set(['newHeads', 'logs', 'newPendingTransactions']);

@@ -32,13 +32,16 @@ import type { WsConnectionLimits, WsRoute } from './ws-connection.js';
 export interface WsFrontOptions {
   /** Most open client connections (all chains). */
   maxConnections: number;
-  /** Most requests in flight per connection (batch items count one each). */
+  /** Most requests in flight per connection (batch items count one each); at the limit reading pauses. */
   maxInFlightPerConnection: number;
   /** Most live subscriptions per connection. */
   maxSubscriptionsPerConnection: number;
   /** Largest message answered with a JSON-RPC error instead of a close; twice this closes with 1009. */
   maxMessageBytes: number;
-  /** Most bytes waiting to be sent to one client before it is closed as too slow. */
+  /**
+   * Most bytes waiting to be sent to one client before it is closed as too slow; also the most
+   * bytes of requests held while reading is paused (beyond it, requests get -32005).
+   */
   maxBufferedBytes: number;
   /** Server ping interval in ms; 0 disables keep-alive. */
   pingIntervalMs: number;
