@@ -55,11 +55,16 @@ export interface DevnetOptions {
   startTimeoutMs?: number;
   /** Where the devnet reports what it does. @default silent */
   logger?: DevnetLogger;
+  /**
+   * Nodes that receive the canonical blocks late, by id (e.g. `{ 'node-2': 2 }`): see {@link Devnet.setLag}.
+   * They get block 1 (the emitter) like every node, then lag from there. @default {} (every node in lockstep)
+   */
+  lagBlocks?: Record<string, number>;
 }
 
 /** Typed events of a {@link Devnet}. */
 export interface DevnetEvents {
-  /** A block joined the canonical chain (every in-sync node serves it already). */
+  /** A block joined the canonical chain (every in-sync node serves it already, lagging nodes got theirs). */
   block: [block: CanonicalBlock];
   /** A reorg finished; its replacement blocks were emitted as `block` events just before. */
   reorg: [reorg: ReorgRecord];
@@ -125,7 +130,9 @@ export class Devnet extends EventEmitter<DevnetEvents> {
   /** Contracts the devnet deployed (the emitter lives in block 1 and is never reorganised away). */
   readonly contracts: { emitter: Address };
 
-  private readonly opts: Required<Omit<DevnetOptions, 'logger'>>;
+  private readonly opts: Required<Omit<DevnetOptions, 'logger' | 'lagBlocks'>>;
+  /** Lags from the options, applied once block 1 (the emitter) is on every node. */
+  private readonly initialLags: ReadonlyMap<DevnetNode, number>;
   private readonly log: DevnetLogger;
   private readonly truth = new GroundTruth();
   private readonly nodeList: DevnetNode[];
@@ -174,6 +181,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
       const port = this.opts.basePort === 0 ? 0 : this.opts.basePort + i;
       return new DevnetNode(`node-${i}`, this.opts.host, port);
     });
+    this.initialLags = new Map(Object.entries(options.lagBlocks ?? {}).map(([id, blocks]) => [this.getNode(id), checkedLag(blocks)]));
   }
 
   /** Starts the nodes, checks they share one genesis, mines block 1 (the emitter) and optionally starts mining. */
@@ -281,6 +289,22 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     node.paused = false;
     this.emitNode(node);
     if (node.running && !node.frozen) await this.catchUp(node);
+  }
+
+  /**
+   * Makes the node receive the canonical blocks `blocks` late, as a provider that lags behind: it is
+   * fed block k only when block k + `blocks` is mined, so it really has not imported the newer ones
+   * (and follows a reorg once the lag brings it there). A node never steps back to start lagging: it
+   * keeps its blocks until the chain is `blocks` ahead of it. 0 catches it up into lockstep again.
+   * The ground truth stays the canonical chain.
+   */
+  async setLag(nodeId: string, blocks: number): Promise<void> {
+    this.assertRunning('setLag');
+    const node = this.getNode(nodeId);
+    node.lag = checkedLag(blocks);
+    if (node.lag > 0) node.inSync = false;
+    this.emitNode(node);
+    if (node.running && !node.paused && !node.frozen) await this.catchUp(node);
   }
 
   /** Sends `signal` to the node's process and waits until it has exited (SIGKILL after 5 s). */
@@ -413,6 +437,11 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     await this.queue.run(() => this.mineLocked({ pings: 0, deployEmitter: true }));
     const code = await this.anyMiner('boot').call<Hex>('eth_getCode', [this.contracts.emitter, 'latest']);
     if (code === '0x') throw new DevnetError(`emitter deployment failed: no code at ${this.contracts.emitter}`);
+    for (const [node, lag] of this.initialLags) {
+      node.lag = lag;
+      if (lag > 0) node.inSync = false;
+      this.emitNode(node);
+    }
     this.log.info({ chainId: this.chainId, nodes: this.nodeList.map((n) => ({ id: n.id, port: n.port, pid: n.proc?.pid })) }, 'devnet started');
   }
 
@@ -462,7 +491,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         await this.queue.run(async () => {
           if (node.paused && !evenIfPaused) return;
           await this.replay(node);
-          node.inSync = !node.paused && !node.frozen;
+          node.inSync = !node.paused && !node.frozen && node.lag === 0;
           node.catchingUp = false; // before the next queued block starts, so that block includes the node
         });
         this.log.info({ node: node.id, from: fromHead, to: node.head, ms: Date.now() - startedAt }, 'devnet node caught up');
@@ -476,7 +505,10 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     return work;
   }
 
-  /** Brings the node to the canonical head: back to the common ancestor, then the recorded blocks. */
+  /**
+   * Brings the node to the canonical head (minus its lag): back to the common ancestor, then the
+   * recorded blocks. A node already past its lag target on the canonical chain keeps its blocks.
+   */
   private async replay(node: DevnetNode): Promise<void> {
     for (let round = 0; round < 50; round++) {
       const { ancestor, nodeHead } = await findCommonAncestor(node, this.truth);
@@ -484,7 +516,8 @@ export class Devnet extends EventEmitter<DevnetEvents> {
       node.head = ancestor;
       let parentHash = this.truth.block(ancestor)?.hash;
       let reorged = false;
-      for (let n = ancestor + 1; ; n++) {
+      const target = this.truth.head() - node.lag;
+      for (let n = ancestor + 1; n <= target; n++) {
         if (this.stopping) throw new DevnetStoppedError('catch up');
         const block = this.truth.block(n);
         if (!block) break;
@@ -507,7 +540,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
   /** Tries to bring back nodes that failed a block (running, unpaused): done before each block. */
   private async repairOutOfSync(): Promise<void> {
     for (const node of this.nodeList) {
-      if (!node.running || node.paused || node.frozen || node.inSync || node.catchingUp || node.stopped) continue;
+      if (!node.running || node.paused || node.frozen || node.inSync || node.catchingUp || node.stopped || node.lag > 0) continue;
       try {
         await this.replay(node);
         node.inSync = true;
@@ -515,6 +548,20 @@ export class Devnet extends EventEmitter<DevnetEvents> {
       } catch (err) {
         // A node killed meanwhile is not news; anything else is.
         if (node.running) this.log.warn({ node: node.id, err: errorText(err) }, 'devnet node repair failed');
+      }
+    }
+  }
+
+  /** Feeds every lagging node the canonical chain up to its lag behind the head (done after each block). */
+  private async feedLagging(): Promise<void> {
+    for (const node of this.nodeList) {
+      if (node.lag === 0 || !node.running || node.paused || node.frozen || node.catchingUp || node.stopped) continue;
+      try {
+        await this.replay(node);
+        this.emitNode(node);
+      } catch (err) {
+        // The next block tries again; a node killed meanwhile is not news.
+        if (node.running) this.log.warn({ node: node.id, err: errorText(err) }, 'devnet lagging node missed a block');
       }
     }
   }
@@ -559,6 +606,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
       });
       block.minedAtMs = Date.now();
       this.truth.append(block);
+      await this.feedLagging();
       this.emit('block', block);
       const divergence = divergences[0];
       if (divergence) throw divergence;
@@ -744,6 +792,11 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     else this.log.warn({ err: error.message }, 'devnet block failed');
     if (this.listenerCount('mining-error') > 0) this.emit('mining-error', error);
   }
+}
+
+function checkedLag(blocks: number): number {
+  if (!Number.isInteger(blocks) || blocks < 0) throw new RangeError(`a lag must be a non-negative integer of blocks, got ${blocks}`);
+  return blocks;
 }
 
 function errorText(err: unknown): string {

@@ -8,11 +8,12 @@ import type { AnvilRpc } from './rpc.js';
  * - `catching-up`: replaying recorded blocks (after restart, resume, thaw or a failed block);
  * - `in-sync`: at the canonical head and receives every new block;
  * - `paused`: running but its mining is paused, so it falls behind (a lagging provider);
+ * - `lagging`: receives the canonical blocks a fixed number of blocks late (see `Devnet.setLag`);
  * - `out-of-sync`: running and unpaused but missed or failed a block; the next mine repairs it;
  * - `frozen`: SIGSTOPped; accepts TCP connections but never answers;
  * - `down`: process not running; `stopped`: the devnet stopped.
  */
-export type DevnetNodeStatus = 'starting' | 'catching-up' | 'in-sync' | 'paused' | 'out-of-sync' | 'frozen' | 'down' | 'stopped';
+export type DevnetNodeStatus = 'starting' | 'catching-up' | 'in-sync' | 'paused' | 'lagging' | 'out-of-sync' | 'frozen' | 'down' | 'stopped';
 
 /** A snapshot of one node, safe to hand out (never changes after it is returned). */
 export interface DevnetNodeInfo {
@@ -26,6 +27,8 @@ export interface DevnetNodeInfo {
   /** The process is alive (it may still be catching up, paused or frozen). */
   running: boolean;
   miningPaused: boolean;
+  /** Blocks this node receives late: it gets block k when block k + lagBlocks is mined (0 = in lockstep). */
+  lagBlocks: number;
   /** At the canonical head and part of lockstep mining. */
   inSync: boolean;
   /** Highest canonical block the devnet knows this node has. */
@@ -38,6 +41,8 @@ export class DevnetNode {
   proc: AnvilProcess | undefined;
   rpc: AnvilRpc | undefined;
   paused = false;
+  /** Blocks the node is fed late; 0 keeps it in lockstep. */
+  lag = 0;
   frozen = false;
   inSync = false;
   catchingUp = false;
@@ -57,7 +62,7 @@ export class DevnetNode {
 
   /** Running, unpaused, not frozen and at the head: gets every new block. */
   get mining(): boolean {
-    return this.running && this.inSync && !this.paused && !this.frozen && !this.catchingUp;
+    return this.running && this.inSync && this.lag === 0 && !this.paused && !this.frozen && !this.catchingUp;
   }
 
   get status(): DevnetNodeStatus {
@@ -67,6 +72,7 @@ export class DevnetNode {
     if (this.frozen) return 'frozen';
     if (this.catchingUp) return 'catching-up';
     if (this.paused) return 'paused';
+    if (this.lag > 0) return 'lagging';
     return this.inSync ? 'in-sync' : 'out-of-sync';
   }
 
@@ -87,6 +93,7 @@ export class DevnetNode {
       port: this.port,
       running: this.running,
       miningPaused: this.paused,
+      lagBlocks: this.lag,
       inSync: this.mining,
       head: this.head,
       status: this.status,

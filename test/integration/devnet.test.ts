@@ -284,6 +284,76 @@ describe('devnet lockstep (shared 3-node devnet)', () => {
   });
 });
 
+describe('devnet lag mode (a node fed the canonical blocks N late)', () => {
+  let devnet: Devnet;
+
+  beforeAll(async () => {
+    devnet = await startDevnet({ nodes: 3, txPerBlock: 1, lagBlocks: { 'node-2': 2 } });
+  });
+
+  /** The node serves exactly the canonical blocks 0..head - lag and nothing above. */
+  async function expectLagging(nodeId: string, lag: number): Promise<void> {
+    const url = devnet.node(nodeId).httpUrl;
+    const expected = devnet.canonical.head() - lag;
+    expect(await headNumber(url), nodeId).toBe(expected);
+    for (const block of devnet.canonical.blocks(0, expected)) expect(await blockHashAt(url, block.number), `${nodeId} block ${block.number}`).toBe(block.hash);
+    expect(devnet.node(nodeId)).toMatchObject({ status: 'lagging', lagBlocks: lag, inSync: false, head: expected });
+  }
+
+  it('serves head - N on the lagging node while the others are at the head', async () => {
+    for (let i = 0; i < 4; i++) await devnet.mineBlock();
+    const head = devnet.canonical.head();
+    expect(await headNumber(devnet.node('node-0').httpUrl)).toBe(head);
+    expect(await headNumber(devnet.node('node-1').httpUrl)).toBe(head);
+    await expectLagging('node-2', 2);
+  });
+
+  it('changes a lag at runtime: a new lag stalls the node until the chain is that far ahead', async () => {
+    const head = devnet.canonical.head();
+    await devnet.setLag('node-1', 1);
+    expect(await headNumber(devnet.node('node-1').httpUrl)).toBe(head);
+    await devnet.mineBlock();
+    await devnet.mineBlock();
+    await expectLagging('node-1', 1);
+    await devnet.setLag('node-2', 1);
+    await expectLagging('node-2', 1);
+    await devnet.setLag('node-2', 2);
+    await devnet.setLag('node-1', 0);
+    expect(devnet.node('node-1')).toMatchObject({ status: 'in-sync', lagBlocks: 0 });
+    await devnet.mineBlock();
+    await devnet.mineBlock();
+    await expectLagging('node-2', 2);
+  });
+
+  it('puts a transaction sent straight to the lagging node into the canonical chain', async () => {
+    const from = devnet.testAccount(0);
+    const signer = privateKeyToAccount(from.privateKey);
+    const nonce = Number(await rpc<Hex>(devnet.node('node-0').httpUrl, 'eth_getTransactionCount', [from.address, 'latest']));
+    const raw = await signer.signTransaction({ chainId: devnet.chainId, type: 'eip1559', nonce, to: from.address, value: 1n, gas: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 9n });
+    const hash = await rpc<Hex>(devnet.node('node-2').httpUrl, 'eth_sendRawTransaction', [raw]);
+    const mined: CanonicalBlock[] = [];
+    for (let i = 0; i < 4; i++) mined.push(await devnet.mineBlock());
+    expect(mined.some((b) => b.txHashes.includes(hash))).toBe(true);
+    await expectLagging('node-2', 2);
+  });
+
+  it('follows a reorg deeper than its lag once the lag brings it there', async () => {
+    const head = devnet.canonical.head();
+    const orphanedOnLagging = await blockHashAt(devnet.node('node-2').httpUrl, head - 2);
+    await devnet.reorg(3);
+    expect(devnet.canonical.isCanonical(orphanedOnLagging!)).toBe(false);
+    await expectLagging('node-2', 2);
+    await devnet.setLag('node-2', 0);
+    await devnet.mineBlock();
+    await expectAllOnCanonical(devnet);
+  });
+
+  it('rejects a negative lag and an unknown node', async () => {
+    await expect(devnet.setLag('node-0', -1)).rejects.toBeInstanceOf(RangeError);
+    await expect(Devnet.start({ lagBlocks: { 'node-9': 1 } })).rejects.toThrow(/node-9/);
+  });
+});
+
 describe('devnet lifecycle', () => {
   const local: Devnet[] = [];
   afterEach(async () => {
