@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { LassoConfig } from './config/index.js';
+import { LassoEvents } from './observability/events.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { LoopLagMonitor } from './observability/loop-lag.js';
@@ -40,6 +41,8 @@ export interface LassoInstance {
   readonly chains: ChainRegistry;
   readonly metrics: LassoMetrics;
   readonly logger: Logger;
+  /** Breaker transitions, failovers, cooldowns, reorgs... of every chain, as they happen. */
+  readonly events: LassoEvents;
   /** The client WebSocket front (/ws/rpc/...), on the same port. */
   readonly ws: WsFront;
   /** The subscription service of a chain (by name), e.g. to read its stats. */
@@ -52,9 +55,13 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logging.level);
   const metrics = new LassoMetrics({ collectProcessMetrics: options.processMetrics ?? true });
+  const events = new LassoEvents({
+    ...(options.now && { now: options.now }),
+    onListenerError: (err, event) => logger.error({ err, event: event.type }, 'event listener failed'),
+  });
   const runtimes = Object.entries(config.chains).map(
     ([name, chainConfig]) =>
-      new ChainRuntime(name, chainConfig, { metrics, logger, ...(options.now && { now: options.now }), ...(options.random && { random: options.random }) }),
+      new ChainRuntime(name, chainConfig, { metrics, logger, events, ...(options.now && { now: options.now }), ...(options.random && { random: options.random }) }),
   );
   const chains = new ChainRegistry(runtimes);
   const loopLag = new LoopLagMonitor();
@@ -83,6 +90,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     chains,
     metrics,
     logger,
+    events,
     ws,
     subscriptions: (name) => {
       const chain = chains.resolve(name);

@@ -122,6 +122,7 @@ export class AttemptRace {
         { chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, reason: classification.reason },
         'failover',
       );
+      this.chain.events.emit({ type: 'failover', chain: this.chain.name, provider: provider.id, method: this.request.methodLabel, errorClass: classification.errorClass, reason: classification.reason });
       if (this.running === 0) this.launch();
     }
     return undefined;
@@ -264,7 +265,7 @@ function recordFailureEvidence(
 
   if (classification.errorClass === 'provider_failure') chain.evidence.recordFailure(provider.id, method);
   if (classification.errorClass === 'rate_limit') {
-    provider.cooldown.coolDown(classification.retryAfterMs);
+    chain.events.emit({ type: 'cooldown', chain: chain.name, provider: provider.id, until: provider.cooldown.coolDown(classification.retryAfterMs) });
     deps.metrics.rateLimited.inc({ chain: chain.name, provider: provider.id });
   }
   if (classification.errorClass === 'capability') chain.capabilities.record(provider.id, method, classification, { rangeSize });

@@ -2,6 +2,7 @@ import type { ChainConfig } from '../config/index.js';
 import type { LassoMetrics } from '../observability/metrics.js';
 import { BREAKER_STATE_VALUE } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
+import { LassoEvents } from '../observability/events.js';
 import { CapabilityMemory } from '../resilience/index.js';
 import { EvidenceStore, STRATEGY_NAMES, createStrategy } from '../routing/index.js';
 import type { Strategy, StrategyName } from '../routing/index.js';
@@ -14,6 +15,8 @@ import { ProviderRuntime } from './provider.js';
 export interface ChainRuntimeDeps {
   metrics: LassoMetrics;
   logger: Logger;
+  /** Where breaker transitions, failovers and the like are announced. @default a bus of its own */
+  events?: LassoEvents;
   now?: () => number;
   random?: () => number;
 }
@@ -34,6 +37,8 @@ export class ChainRuntime {
   /** Identical in-flight reads on this chain share one upstream execution. */
   readonly coalescer = new Coalescer<RoutedResponse>();
   readonly now: () => number;
+  /** Announces what happens on this chain (dashboard, tests); shared by every chain of one Lasso. */
+  readonly events: LassoEvents;
   private readonly providersById: Map<string, ProviderRuntime>;
   private announcedHead: number | undefined;
   private readonly strategies = new Map<StrategyName, Strategy>();
@@ -46,6 +51,7 @@ export class ChainRuntime {
     this.name = name;
     this.chainId = config.chainId;
     this.now = deps.now ?? Date.now;
+    this.events = deps.events ?? new LassoEvents({ now: this.now });
     const random = deps.random ?? Math.random;
     const { metrics, logger } = deps;
     this.providers = config.providers.map(
@@ -57,6 +63,7 @@ export class ChainRuntime {
             metrics.breakerState.set({ chain: name, provider: p.id, transport }, BREAKER_STATE_VALUE[to]);
             metrics.breakerTransitions.inc({ chain: name, provider: p.id, transport, from, to });
             logger.info({ chain: name, provider: p.id, transport, from, to, reason }, 'breaker transition');
+            this.events.emit({ type: 'breaker', chain: name, provider: p.id, transport, from, to, reason });
           },
           this.now,
           { upstream: config.subscriptions.upstream, random, logger: logger.child({ chain: name }) },

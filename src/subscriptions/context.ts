@@ -1,4 +1,5 @@
 import type { SubscriptionsConfig } from '../config/schema.js';
+import type { LassoEvents } from '../observability/events.js';
 import type { SubscriptionMetrics } from '../observability/subscription-metrics.js';
 import type { ProviderRuntime } from '../providers/provider.js';
 import type { ChainReader } from './chain-reader.js';
@@ -24,6 +25,8 @@ export interface StreamContext {
   reader: ChainReader;
   config: SubscriptionsConfig;
   metrics: SubscriptionMetrics | undefined;
+  /** Announces failovers, gap fills and reorgs; omit in unit tests. */
+  events?: LassoEvents;
   logger: EngineLogger;
   now(): number;
   /** A provider sent this head live: the head tracker learns it before its next HTTP poll. */

@@ -86,6 +86,7 @@ export class SubscriptionEngine implements SubscriptionService {
       reader: deps.reader ?? new PipelineReader(chain, deps.execute),
       config,
       metrics,
+      events: chain.events,
       logger,
       now: chain.now,
       observeHead: (provider, number) => {

@@ -325,6 +325,7 @@ export class HeadStream {
     this.ctx.metrics?.failovers.inc({ chain: this.ctx.chain, from_provider: old.provider.id, reason });
     if (reason === 'stall') this.penalties.set(old.provider.id, this.ctx.now() + this.ctx.config.stallPenaltyMs);
     this.ctx.logger.warn({ chain: this.ctx.chain, provider: old.provider.id, reason, detail }, 'newHeads upstream failover');
+    this.ctx.events?.emit({ type: 'subscription_failover', chain: this.ctx.chain, kind: 'newHeads', provider: old.provider.id, reason: `${reason}: ${detail}` });
     void old.subscription.unsubscribe();
     for (const d of this.dependents) d.onProvider(undefined);
     // A connect attempt may still be finishing (it just made `old` active): start a fresh one after it.
@@ -537,18 +538,25 @@ export class HeadStream {
       const orphaned = this.ring.truncateAbove(forkPoint);
       metrics?.reorgs.inc({ chain });
       metrics?.lastReorgDepth.set({ chain }, orphaned.length);
-      this.ctx.logger.info({ chain, forkPoint, depth: orphaned.length, newHead: blocks[blocks.length - 1]?.number }, 'reorg');
+      const newHead = blocks.at(-1)?.number;
+      this.ctx.logger.info({ chain, forkPoint, depth: orphaned.length, newHead }, 'reorg');
+      this.ctx.events?.emit({ type: 'reorg', chain, forkPoint, depth: orphaned.length, ...(newHead !== undefined && { newHead }), ...(item.provider !== undefined && { provider: item.provider }) });
       for (const d of this.dependents) d.onReorg(orphaned, forkPoint);
     }
+    let filled: { from: number; to: number; blocks: number } | undefined;
     for (const block of blocks) {
       this.ring.push(block);
       const source: HeadSource = block === item.block ? item.source : 'backfill';
-      if (source === 'backfill') metrics?.backfilledBlocks.inc({ chain, kind: 'newHeads' });
+      if (source === 'backfill') {
+        metrics?.backfilledBlocks.inc({ chain, kind: 'newHeads' });
+        filled = filled ? { ...filled, to: block.number, blocks: filled.blocks + 1 } : { from: block.number, to: block.number, blocks: 1 };
+      }
       this.ctx.noteDelivered(block.number);
       this.clients.deliver(block.header);
       const info: HeadInfo = { source, provider: source === 'live' ? item.provider : undefined };
       for (const d of this.dependents) d.onHead(block, info);
     }
+    if (filled) this.ctx.events?.emit({ type: 'gap_fill', chain, kind: 'newHeads', ...filled });
   }
 
   /** A gap that cannot be filled: end every client (no silent hole), re-anchor on the new head. */
