@@ -5,6 +5,7 @@ import { breakerVerdict, classifyOutcome, shouldFailover } from '../resilience/i
 import type { BreakerPermit, Classification } from '../resilience/index.js';
 import type { UpstreamCall } from '../transport/http-upstream.js';
 import type { AttemptOutcome } from '../transport/outcome.js';
+import { describeOutcome } from '../transport/outcome.js';
 import { attemptTimeoutMs, hedgeDelayMs } from './attempt-timing.js';
 import type { ExecuteDeps } from './execute.js';
 
@@ -117,13 +118,14 @@ export class AttemptRace {
         this.finalFailure = true;
         return undefined;
       }
+      // Only a failure that another attempt follows is a failover; the last one is the caller's to report.
+      if (this.running === 0 && !this.launch()) continue;
       this.deps.metrics.failovers.inc({ chain: this.chain.name, method: this.request.methodLabel, from_provider: provider.id, reason: classification.errorClass });
       this.deps.logger.info(
-        { chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, reason: classification.reason },
+        { chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, cause: describeOutcome(outcome) },
         'failover',
       );
       this.chain.events.emit({ type: 'failover', chain: this.chain.name, provider: provider.id, method: this.request.methodLabel, errorClass: classification.errorClass, reason: classification.reason });
-      if (this.running === 0) this.launch();
     }
     return undefined;
   }

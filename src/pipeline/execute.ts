@@ -1,3 +1,4 @@
+import { keccak256 } from 'viem/utils';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
 import type { MethodPolicy } from '../jsonrpc/method-policy.js';
@@ -12,6 +13,8 @@ import { logsRangeSize } from '../resilience/index.js';
 import type { Classification } from '../resilience/index.js';
 import type { StrategyName } from '../routing/index.js';
 import { selectCandidates } from '../routing/selection.js';
+import type { AttemptOutcome } from '../transport/outcome.js';
+import { describeOutcome } from '../transport/outcome.js';
 import { AttemptRace } from './attempt-race.js';
 import type { AttemptResult } from './attempt-race.js';
 
@@ -132,7 +135,7 @@ async function routeToProviders(
   if (race.nullAnswer) return { body: { result: null }, providerId: race.nullAnswer.provider.id, attempts, outcome: 'success', hedged };
   if (race.lastFailure) {
     const retryAfterMs = race.onlyRateLimits ? minDefined(race.rateLimitedRetryAfterMs, selection.retryAfterMs) : undefined;
-    return { ...failureAnswer(race.lastFailure, attempts, retryAfterMs, route, chain), hedged };
+    return { ...failureAnswer(race.lastFailure, attempts, retryAfterMs, { chain, method, params, policy, route, logger: deps.logger }), hedged };
   }
   if (selection.retryAfterMs !== undefined && selection.candidates.length === 0) return rateLimitedAnswer(selection.retryAfterMs, 0);
   if (route.deadline - chain.now() <= 0) return lassoAnswer(new RpcError(RpcErrorCode.Timeout, 'request deadline expired before any provider answered'), 'failed');
@@ -147,13 +150,16 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
-function failureAnswer(
-  last: AttemptResult,
-  attempts: number,
-  rateLimitedRetryAfterMs: number | undefined,
-  route: RouteOptions,
-  chain: ChainRuntime,
-): RoutedResponse {
+interface FailureContext {
+  chain: ChainRuntime;
+  method: string;
+  params: unknown;
+  policy: MethodPolicy;
+  route: RouteOptions;
+  logger: Logger;
+}
+
+function failureAnswer(last: AttemptResult, attempts: number, rateLimitedRetryAfterMs: number | undefined, ctx: FailureContext): RoutedResponse {
   const { outcome, provider } = last;
   const classification = last.classification as Classification;
   // Deterministic and capability errors are the upstream's own answer: pass them through untouched.
@@ -161,13 +167,47 @@ function failureAnswer(
     return { body: { error: outcome.error }, providerId: provider.id, attempts, outcome: 'rpc_error', hedged: false };
   }
   if (rateLimitedRetryAfterMs !== undefined) return rateLimitedAnswer(rateLimitedRetryAfterMs, attempts);
-  if (outcome.type === 'timeout' && route.deadline - chain.now() <= 0) {
-    return { ...lassoAnswer(new RpcError(RpcErrorCode.Timeout, 'request deadline expired'), 'failed'), attempts };
+  const cause = describeOutcome(outcome);
+  ctx.logger.warn(
+    { chain: ctx.chain.name, method: ctx.method, provider: provider.id, attempts, errorClass: classification.errorClass, cause },
+    'request failed: no provider left to try',
+  );
+  if (!ctx.policy.replaySafe && mayHaveReachedUpstream(outcome)) return unknownWriteAnswer(ctx.method, ctx.params, provider.id, cause, attempts);
+  if (outcome.type === 'timeout' && ctx.route.deadline - ctx.chain.now() <= 0) {
+    const error = new RpcError(RpcErrorCode.Timeout, `request deadline expired; ${provider.id}: ${cause}`, { provider: provider.id, cause });
+    return { ...lassoAnswer(error, 'failed'), attempts };
   }
-  const error = new RpcError(RpcErrorCode.ServerError, `upstream request failed after ${attempts} attempt(s): ${classification.reason}`, {
-    lastProvider: provider.id,
+  const error = new RpcError(RpcErrorCode.ServerError, `upstream request failed after ${attempts} attempt(s); last: ${provider.id}: ${cause}`, {
+    provider: provider.id,
+    cause,
     errorClass: classification.errorClass,
   });
+  return { ...NO_UPSTREAM, body: { error: error.toObject() }, attempts, outcome: 'failed' };
+}
+
+/** The request may have been delivered and acted on before the failure showed (as opposed to a refused connect). */
+function mayHaveReachedUpstream(outcome: AttemptOutcome): boolean {
+  return outcome.type === 'timeout' || (outcome.type === 'network' && !outcome.neverSent);
+}
+
+/**
+ * A state-changing request whose fate is unknown: it is not retried (it may have been applied),
+ * so the client must check for itself. For a raw transaction the hash is known without the
+ * provider (keccak of the signed bytes), which is what the client looks it up by.
+ */
+function unknownWriteAnswer(method: string, params: unknown, providerId: string, cause: string, attempts: number): RoutedResponse {
+  const rawTx = method === 'eth_sendRawTransaction' && Array.isArray(params) ? params[0] : undefined;
+  const error =
+    typeof rawTx === 'string' && /^0x([0-9a-fA-F]{2})+$/.test(rawTx)
+      ? new RpcError(RpcErrorCode.ServerError, `transaction outcome unknown (${providerId}: ${cause}): it may have been broadcast; look it up by hash`, {
+          provider: providerId,
+          cause,
+          transactionHash: keccak256(rawTx as `0x${string}`),
+        })
+      : new RpcError(RpcErrorCode.ServerError, `${method} outcome unknown (${providerId}: ${cause}): it may have been applied; check before sending it again`, {
+          provider: providerId,
+          cause,
+        });
   return { ...NO_UPSTREAM, body: { error: error.toObject() }, attempts, outcome: 'failed' };
 }
 

@@ -1,6 +1,7 @@
 import { RpcErrorCode } from '../jsonrpc/errors.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
+import { STRATEGY_NAMES } from '../routing/index.js';
 import type { StrategyName } from '../routing/index.js';
 import { parseRpcRoute, pathSegments } from './rpc-route.js';
 
@@ -15,7 +16,7 @@ export function resolveRoute(segments: readonly string[], chains: ChainRegistry)
     return { ok: false, code: RpcErrorCode.InvalidRequest, message: 'expected /rpc/:chain, /rpc/:strategy/:chain or /rpc/provider/:providerId/:chain', reason: 'bad_route' };
   }
   if (route.kind === 'bad_strategy') {
-    return { ok: false, code: RpcErrorCode.InvalidParams, message: `unknown strategy "${route.strategy}"`, reason: 'unknown_strategy' };
+    return { ok: false, code: RpcErrorCode.InvalidParams, message: `unknown strategy "${route.strategy}"; valid: ${STRATEGY_NAMES.join(', ')}`, reason: 'unknown_strategy' };
   }
   const chain = chains.resolve(route.chain);
   if (!chain) {

@@ -34,3 +34,61 @@ export function isErrorObject(value: unknown): value is { code: number; message:
     typeof (value as { message?: unknown }).message === 'string'
   );
 }
+
+/** OS and undici codes of a connection that never got established or was cut, in words. */
+const NETWORK_CAUSES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_SOCKET: 'connection closed',
+  UND_ERR_CLOSED: 'connection closed',
+  ENOTFOUND: 'host not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connect timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_HEADERS_OVERFLOW: 'response headers too large',
+  UND_ERR_RES_EXCEEDED_MAX_SIZE: 'response too large',
+};
+
+/** Node's TLS and certificate failures carry many codes; they all mean "the TLS handshake failed". */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT|UNABLE_TO_(GET|VERIFY)_|HOSTNAME_MISMATCH$)/;
+
+const BAD_RESPONSE_CAUSES: Readonly<Record<Extract<AttemptOutcome, { type: 'bad_response' }>['reason'], string>> = {
+  invalid_json: 'answer was not valid JSON',
+  not_jsonrpc: 'answer was not JSON-RPC',
+  wrong_id: 'answer carried another request id',
+};
+
+/**
+ * A failed attempt's cause in words for clients and logs ("connection refused", "timed out after
+ * 5 s", "HTTP 502"). Built only from codes and numbers, never from upstream text, so it cannot
+ * carry a provider URL or key.
+ */
+export function describeOutcome(outcome: AttemptOutcome): string {
+  switch (outcome.type) {
+    case 'result':
+      return 'answered';
+    case 'rpc_error':
+      return outcome.httpStatus >= 200 && outcome.httpStatus < 300
+        ? `JSON-RPC error ${outcome.error.code}`
+        : `JSON-RPC error ${outcome.error.code} with HTTP ${outcome.httpStatus}`;
+    case 'http_error':
+      return `HTTP ${outcome.httpStatus}`;
+    case 'bad_response':
+      return BAD_RESPONSE_CAUSES[outcome.reason];
+    case 'timeout':
+      return `timed out after ${formatDuration(outcome.afterMs)}`;
+    case 'network':
+      return NETWORK_CAUSES[outcome.code] ?? (TLS_CODE.test(outcome.code) ? `TLS error (${outcome.code})` : `network error (${outcome.code})`);
+    case 'cancelled':
+      return 'cancelled';
+  }
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = Math.round(ms / 100) / 10;
+  return `${seconds} s`;
+}
