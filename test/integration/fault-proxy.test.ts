@@ -187,6 +187,35 @@ describe('FaultProxy over HTTP (static upstream)', () => {
     expect(res.result).toBe('0x1234');
   });
 
+  it('rewrite_result adds to a hex result (a lying head), only for the scoped methods of a batch', async () => {
+    const liar = proxy.addFault({ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000 });
+    expect(JSON.parse((await post(proxy.httpUrl, rpcBody('eth_blockNumber', 4))).text)).toEqual({ jsonrpc: '2.0', id: 4, result: '0x161c' });
+    const batch = JSON.stringify([
+      { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] },
+      { jsonrpc: '2.0', id: 2, method: 'eth_blockNumber', params: [] },
+    ]);
+    const items = JSON.parse((await post(proxy.httpUrl, batch)).text) as { id: number; result: string }[];
+    expect(new Map(items.map((i) => [i.id, i.result]))).toEqual(new Map([[1, '0x7a69'], [2, '0x161c']]));
+    expect(liar.applied).toBe(2);
+
+    proxy.setFaults([{ type: 'rewrite_result', addHex: -0x2000 }]);
+    expect(JSON.parse((await post(proxy.httpUrl, rpcBody('eth_blockNumber', 5))).text).result).toBe('0x0');
+    proxy.setFaults([{ type: 'rewrite_result', methods: ['eth_getBalance'], replace: null }]);
+    expect(JSON.parse((await post(proxy.httpUrl, rpcBody('eth_getBalance', 6, ['0x0000000000000000000000000000000000000000', 'latest']))).text)).toEqual({ jsonrpc: '2.0', id: 6, result: null });
+  });
+
+  it('rewrite_result leaves error answers alone and needs exactly one rewrite', async () => {
+    upstream.setHandler((req) => (req.method === 'eth_blockNumber' ? { error: { code: -32603, message: 'down' } } : undefined));
+    try {
+      proxy.setFaults([{ type: 'rewrite_result', addHex: 1 }]);
+      expect(JSON.parse((await post(proxy.httpUrl, rpcBody('eth_blockNumber', 8))).text)).toMatchObject({ id: 8, error: { code: -32603 } });
+    } finally {
+      upstream.setHandler(undefined);
+    }
+    expect(() => proxy.setFaults([{ type: 'rewrite_result' }])).toThrow(FaultRuleError);
+    expect(() => proxy.setFaults([{ type: 'rewrite_result', addHex: 1, replace: '0x1' }])).toThrow(FaultRuleError);
+  });
+
   it('slow_body trickles the real response', async () => {
     proxy.addFault({ type: 'slow_body', bytesPerSecond: 200 });
     const res = await post(proxy.httpUrl, rpcBody('eth_blockNumber', 3));
@@ -470,6 +499,25 @@ describe('FaultProxy over WebSocket (anvil)', () => {
     c.ws.send(rpcBody('eth_chainId'));
     await waitFor(() => c.closed, { timeoutMs: 2000, what: 'the WS to be reset' });
     expect(c.closed!.code).toBe(1006);
+  });
+
+  it('rewrite_result rewrites WS replies (single and batch), never notifications', async () => {
+    const c = await open();
+    const head = Number((await c.call('eth_blockNumber')).result);
+    await subscribe(c);
+    proxy.setFaults([{ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000 }]);
+    expect(Number((await c.call('eth_blockNumber')).result)).toBe(head + 1000);
+    const before = c.raw.length;
+    c.ws.send(JSON.stringify([
+      { jsonrpc: '2.0', id: 'a', method: 'eth_chainId', params: [] },
+      { jsonrpc: '2.0', id: 'b', method: 'eth_blockNumber', params: [] },
+    ]));
+    await waitFor(() => c.raw.slice(before).some((t) => t.startsWith('[')), { timeoutMs: 2000, what: 'the batch reply' });
+    const batch = JSON.parse(c.raw.slice(before).find((t) => t.startsWith('['))!) as { id: string; result: string }[];
+    expect(new Map(batch.map((i) => [i.id, i.result]))).toEqual(new Map([['a', '0x7a69'], ['b', `0x${(head + 1000).toString(16)}`]]));
+    await mine();
+    await waitFor(() => c.notifications.length >= 1, { timeoutMs: 3000, what: 'a newHeads notification' });
+    expect(Number(c.notifications[0]!.params.result.number)).toBe(head + 1);
   });
 
   it('refuse drops WS connections and refuses new ones until removed', async () => {

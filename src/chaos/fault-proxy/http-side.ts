@@ -5,15 +5,18 @@ import type { Pool } from 'undici';
 import type { HungRegistry } from './hung-registry.js';
 import {
   DEFAULT_GARBAGE_BODY,
-  idKey,
   inspectBody,
+  mapResponseItems,
   methodsOf,
-  rewriteResponseIds,
+  parseResponse,
   rpcErrorFor,
+  withWrongId,
   type InspectedBody,
+  type ResponseItem,
 } from './jsonrpc-body.js';
-import { ruleCoversMethod, type RuleBook } from './plan.js';
-import type { HttpStatusFault, RpcErrorFault, SlowBodyFault, WrongIdFault } from './rules.js';
+import { coveredCallKeys, ruleCoversMethod, type RuleBook } from './plan.js';
+import { withRewrittenResult } from './result-rewrite.js';
+import type { HttpStatusFault, RequestFault, RewriteResultFault, RpcErrorFault, SlowBodyFault } from './rules.js';
 import type { Counters } from './stats.js';
 import type { Timers } from './timers.js';
 
@@ -114,7 +117,10 @@ export class HttpSide {
         reply.body = reply.body.subarray(0, Math.floor(reply.body.length / 2));
         break;
       case 'wrong_id':
-        rewriteIds(reply, inspect(), terminal.rule as WrongIdFault);
+        rewriteAnswers(reply, inspect(), terminal.rule, withWrongId);
+        break;
+      case 'rewrite_result':
+        rewriteAnswers(reply, inspect(), terminal.rule, withRewrittenResult(terminal.rule as RewriteResultFault));
         break;
       case 'slow_body':
         await this.trickle(res, reply, (terminal.rule as SlowBodyFault).bytesPerSecond);
@@ -213,14 +219,11 @@ export class HttpSide {
   }
 }
 
-function rewriteIds(reply: UpstreamReply, inspected: InspectedBody | undefined, rule: WrongIdFault): void {
-  let shouldRewrite: (id: unknown) => boolean = () => true;
-  if (rule.methods !== undefined && inspected !== undefined) {
-    const covered = new Set(inspected.calls.filter((c) => ruleCoversMethod(rule, c.method)).map((c) => idKey(c.id)));
-    shouldRewrite = (id) => covered.has(idKey(id));
-  }
-  const text = rewriteResponseIds(reply.body.toString('utf8'), shouldRewrite);
-  if (text !== undefined) reply.body = Buffer.from(text);
+/** Rewrites the answers to the calls the rule covers; a reply that is not JSON is sent unchanged. */
+function rewriteAnswers(reply: UpstreamReply, inspected: InspectedBody | undefined, rule: RequestFault, rewrite: (item: ResponseItem) => unknown): void {
+  const value = parseResponse(reply.body.toString('utf8'));
+  if (value === undefined) return;
+  reply.body = Buffer.from(JSON.stringify(mapResponseItems(value, rewrite, coveredCallKeys(rule, inspected?.calls))));
 }
 
 function sendHttpStatus(res: ServerResponse, rule: HttpStatusFault): void {

@@ -16,6 +16,7 @@ export type {
   RefuseFault,
   RequestFaultScope,
   ResetFault,
+  RewriteResultFault,
   RpcErrorFault,
   SlowBodyFault,
   TruncatedFault,

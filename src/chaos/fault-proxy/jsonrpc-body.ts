@@ -73,23 +73,34 @@ export function wrongIdFor(id: unknown): JsonRpcId {
   return 1_000_000_007;
 }
 
-/**
- * Rewrites the id of a response (or of the batch items for which `shouldRewrite(id)` holds).
- * Returns undefined when the body is not JSON: the caller then sends it unchanged.
- */
-export function rewriteResponseIds(text: string, shouldRewrite: (id: unknown) => boolean): string | undefined {
-  let value: unknown;
+/** Parses a response body; undefined when it is not JSON (the caller then sends it unchanged). */
+export function parseResponse(text: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
-  const rewrite = (item: unknown): unknown => {
+}
+
+/** One item of a JSON-RPC response message (an object with an `id`). */
+export type ResponseItem = Record<string, unknown> & { id: unknown };
+
+/**
+ * Applies `rewrite` to every item of a parsed response (single or batch) that has an id, or only to
+ * those whose {@link idKey} is in `only`.
+ */
+export function mapResponseItems(value: unknown, rewrite: (item: ResponseItem) => unknown, only?: ReadonlySet<string>): unknown {
+  const one = (item: unknown): unknown => {
     if (item === null || typeof item !== 'object' || !('id' in item)) return item;
-    const rec = item as Record<string, unknown>;
-    return shouldRewrite(rec.id) ? { ...rec, id: wrongIdFor(rec.id) } : item;
+    const answer = item as ResponseItem;
+    return only === undefined || only.has(idKey(answer.id)) ? rewrite(answer) : item;
   };
-  return JSON.stringify(Array.isArray(value) ? value.map(rewrite) : rewrite(value));
+  return Array.isArray(value) ? value.map(one) : one(value);
+}
+
+/** The item under an id the request did not use. */
+export function withWrongId(item: ResponseItem): ResponseItem {
+  return { ...item, id: wrongIdFor(item.id) };
 }
 
 /** The id of every item of a JSON-RPC response message (single or batch); empty when not JSON-RPC. */

@@ -1,4 +1,5 @@
 import type { Prng } from '../prng.js';
+import { idKey, type CallInfo } from './jsonrpc-body.js';
 import {
   isNotificationFault,
   isRequestFault,
@@ -41,6 +42,12 @@ const PASS_NOTIFICATION: NotificationPlan = Object.freeze({ drop: false, delayMs
 export function ruleCoversMethod(rule: RequestFault, method: string | undefined): boolean {
   if (rule.methods === undefined) return true;
   return method !== undefined && rule.methods.includes(method);
+}
+
+/** Keys ({@link idKey}) of the calls a method-scoped rule covers; undefined when it covers every call. */
+export function coveredCallKeys(rule: RequestFault, calls: readonly CallInfo[] | undefined): ReadonlySet<string> | undefined {
+  if (rule.methods === undefined || calls === undefined) return undefined;
+  return new Set(calls.filter((c) => ruleCoversMethod(rule, c.method)).map((c) => idKey(c.id)));
 }
 
 /**

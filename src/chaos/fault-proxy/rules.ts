@@ -96,6 +96,22 @@ export interface WrongIdFault extends RequestFaultScope {
   type: 'wrong_id';
 }
 
+/**
+ * Forwards, then rewrites the `result` of the answers to matching calls: a provider that lies while
+ * everything else about it looks healthy. Error answers pass unchanged; in a batch only the answers
+ * to calls of the listed `methods` are rewritten. Give exactly one rewrite:
+ * - `addHex`: adds this (negative subtracts, floored at 0) to a hex quantity result, e.g.
+ *   `{ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000 }` claims a head 1000
+ *   blocks ahead of the real one; a result that is not a hex quantity passes unchanged;
+ * - `replace`: the result becomes this JSON value, e.g. `null` to hide a receipt.
+ * On WS it rewrites replies to request messages, never subscription notifications.
+ */
+export interface RewriteResultFault extends RequestFaultScope {
+  type: 'rewrite_result';
+  addHex?: number;
+  replace?: unknown;
+}
+
 /** Forwards, then trickles the real response body at this rate (HTTP only). */
 export interface SlowBodyFault extends Omit<RequestFaultScope, 'transport'> {
   type: 'slow_body';
@@ -154,6 +170,7 @@ export type FaultRule =
   | GarbageFault
   | TruncatedFault
   | WrongIdFault
+  | RewriteResultFault
   | SlowBodyFault
   | RefuseFault
   | WsDropFault
@@ -171,6 +188,7 @@ export const FAULT_TYPES = [
   'garbage',
   'truncated',
   'wrong_id',
+  'rewrite_result',
   'slow_body',
   'refuse',
   'ws_drop',
@@ -219,6 +237,9 @@ const ruleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('garbage'), body: z.string().optional(), ...scope }),
   z.strictObject({ type: z.literal('truncated'), ...scope }),
   z.strictObject({ type: z.literal('wrong_id'), ...scope }),
+  z
+    .strictObject({ type: z.literal('rewrite_result'), addHex: z.number().int().optional(), replace: z.unknown().optional(), ...scope })
+    .refine((rule) => (rule.addHex !== undefined) !== ('replace' in rule), { message: 'give exactly one of addHex and replace' }),
   z.strictObject({
     type: z.literal('slow_body'),
     bytesPerSecond: z.number().positive().max(1e9),

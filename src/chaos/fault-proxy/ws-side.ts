@@ -7,14 +7,17 @@ import {
   DEFAULT_GARBAGE_BODY,
   idKey,
   inspectBody,
+  mapResponseItems,
   methodsOf,
   responseIds,
   rpcErrorFor,
-  wrongIdFor,
+  withWrongId,
   type InspectedBody,
+  type ResponseItem,
 } from './jsonrpc-body.js';
-import { ruleCoversMethod, type RuleBook } from './plan.js';
-import type { GarbageFault, RpcErrorFault, WrongIdFault } from './rules.js';
+import { coveredCallKeys, ruleCoversMethod, type RuleBook } from './plan.js';
+import { withRewrittenResult } from './result-rewrite.js';
+import type { GarbageFault, RewriteResultFault, RpcErrorFault } from './rules.js';
 import type { Counters } from './stats.js';
 import type { Timers } from './timers.js';
 
@@ -127,8 +130,8 @@ interface ReplyDecision {
   keys: string[];
   delayMs: number;
   truncate?: boolean;
-  /** Ids (keys) whose reply must carry a wrong id. */
-  wrongIds?: ReadonlySet<string>;
+  /** Rewrites the answers to the covered calls (all of them when `covered` is undefined): wrong_id, rewrite_result. */
+  rewrite?: { covered: ReadonlySet<string> | undefined; item: (item: ResponseItem) => unknown };
   /** Errors to merge into a batch reply (rpc_error on part of a batch). */
   mergeErrors?: JsonRpcFailure[];
 }
@@ -226,9 +229,10 @@ class WsConnection {
       if (body !== undefined) {
         const decision: ReplyDecision = { keys: body.calls.map((c) => idKey(c.id)), delayMs: plan.delayMs };
         if (terminal?.rule.type === 'truncated') decision.truncate = true;
-        if (terminal?.rule.type === 'wrong_id') {
-          const rule = terminal.rule as WrongIdFault;
-          decision.wrongIds = new Set(body.calls.filter((c) => ruleCoversMethod(rule, c.method)).map((c) => idKey(c.id)));
+        if (terminal?.rule.type === 'wrong_id') decision.rewrite = { covered: coveredCallKeys(terminal.rule, body.calls), item: withWrongId };
+        if (terminal?.rule.type === 'rewrite_result') {
+          const item = withRewrittenResult(terminal.rule as RewriteResultFault);
+          decision.rewrite = { covered: coveredCallKeys(terminal.rule, body.calls), item };
         }
         this.expectReply(decision);
       }
@@ -319,13 +323,9 @@ function applyDecision(text: string, value: unknown, decision: ReplyDecision): s
   if (decision.mergeErrors !== undefined) {
     out = JSON.stringify([...decision.mergeErrors, ...(Array.isArray(value) ? value : [value])]);
   }
-  if (decision.wrongIds !== undefined) {
-    const wrong = decision.wrongIds;
-    const rewrite = (item: unknown): unknown =>
-      item !== null && typeof item === 'object' && 'id' in item && wrong.has(idKey((item as { id: unknown }).id))
-        ? { ...(item as object), id: wrongIdFor((item as { id: unknown }).id) }
-        : item;
-    out = JSON.stringify(Array.isArray(value) ? value.map(rewrite) : rewrite(value));
+  if (decision.rewrite !== undefined) {
+    const { covered, item: rewrite } = decision.rewrite;
+    out = JSON.stringify(mapResponseItems(value, rewrite, covered));
   }
   if (decision.truncate) out = out.slice(0, Math.floor(out.length / 2));
   return out;
