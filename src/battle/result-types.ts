@@ -18,6 +18,8 @@ export interface ArmResult {
   title: string;
   /** How the client was configured. */
   description: string;
+  /** What a reader should know to judge the arm's figures fairly (e.g. failures that are the library's own behaviour). */
+  note?: string;
   startedAt: string;
   durationMs: number;
   requests: number;

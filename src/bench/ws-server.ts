@@ -11,7 +11,7 @@
  * IPC: sends { ready, url } once listening; answers
  *   { cmd: 'mem' }            -> { mem }      (after two full GCs)
  *   { cmd: 'emit', round }    -> { emitted }  (front mode: one synthetic fan-out)
- *   { cmd: 't0', number }     -> { t0 }       (ns, as a decimal string; null if unknown)
+ *   { cmd: 't0', number }     -> { t0 }       ({ start, lastWrite } in ns as decimal strings; null if unknown)
  *   { cmd: 'stats' }          -> { stats }
  */
 import { randomBytes } from 'node:crypto';
@@ -28,16 +28,26 @@ import type { ClientSubscriptionHandle, SubscriptionService, SubscriptionSink } 
 
 export type BenchServerMode = 'front' | 'engine';
 
-/** Fan-out start per block number (CLOCK_MONOTONIC ns). */
+/** Fan-out start and end per block number (CLOCK_MONOTONIC ns). */
 const fanOutStarts = new Map<number, bigint>();
+const fanOutEnds = new Map<number, bigint>();
 let lastSeen: unknown;
 
-/** Records the start of each block's fan-out: the first delivery of a new header object. */
-function stampFirstDelivery(result: unknown): void {
-  if (result === lastSeen) return;
+/**
+ * Records the start of each block's fan-out (the first delivery of a new header object) and, once
+ * the deliveries of this turn are done, its end: the front writes to sockets in one setImmediate
+ * per turn, scheduled by the first delivery, so an immediate scheduled after that first delivery
+ * runs right after the last socket write.
+ */
+function stampFanOut(result: unknown, deliverFirst: () => void): void {
+  if (result === lastSeen) return deliverFirst();
   lastSeen = result;
   const number = Number((result as { number?: string }).number);
   if (!fanOutStarts.has(number)) fanOutStarts.set(number, process.hrtime.bigint());
+  deliverFirst();
+  setImmediate(() => {
+    if (!fanOutEnds.has(number)) fanOutEnds.set(number, process.hrtime.bigint());
+  });
 }
 
 /**
@@ -59,14 +69,15 @@ export class BenchSubscriptionService implements SubscriptionService {
     const start = process.hrtime.bigint();
     let delivered = 0;
     let refused = 0;
-    stampFirstDelivery(header);
-    for (const [id, sink] of this.sinks) {
-      if (sink.deliver(header)) delivered++;
-      else {
-        refused++;
-        this.sinks.delete(id);
+    stampFanOut(header, () => {
+      for (const [id, sink] of this.sinks) {
+        if (sink.deliver(header)) delivered++;
+        else {
+          refused++;
+          this.sinks.delete(id);
+        }
       }
-    }
+    });
     return { delivered, refused, loopNs: Number(process.hrtime.bigint() - start) };
   }
 
@@ -86,8 +97,11 @@ class StampingService implements SubscriptionService {
   subscribe(kind: string, params: readonly unknown[], sink: SubscriptionSink): Promise<ClientSubscriptionHandle> {
     return this.inner.subscribe(kind, params, {
       deliver: (result) => {
-        stampFirstDelivery(result);
-        return sink.deliver(result);
+        let accepted = false;
+        stampFanOut(result, () => {
+          accepted = sink.deliver(result);
+        });
+        return accepted;
       },
       end: (error) => sink.end(error),
     });
@@ -173,7 +187,8 @@ async function main(mode: BenchServerMode, nodeJson: string | undefined): Promis
       }
       case 't0': {
         const t0 = fanOutStarts.get(msg.number ?? -1);
-        process.send?.({ t0: t0 === undefined ? null : t0.toString() });
+        const t1 = fanOutEnds.get(msg.number ?? -1);
+        process.send?.({ t0: t0 === undefined || t1 === undefined ? null : { start: t0.toString(), lastWrite: t1.toString() } });
         return;
       }
       case 'stats':

@@ -9,12 +9,12 @@
  */
 import type { RpcError } from '../jsonrpc/errors.js';
 import type { ClientSubscriptionHandle, SubscriptionSink } from '../subscriptions/types.js';
-import { notificationText, resultJson } from './ws-messages.js';
+import { notificationFrame, notificationPrefix, notificationText, resultJson, textFrame } from './ws-messages.js';
 
 /** What the registry needs from its connection. */
 export interface SubscriptionHost {
-  /** Writes one notification; false when the connection is closing (slow client, gone). */
-  sendNotification(text: string): boolean;
+  /** Writes one framed notification; false when the connection is closing (slow client, gone). */
+  sendNotification(frame: readonly Buffer[]): boolean;
   /** Adds `bytes` (negative to release) to the front-side queue; false when that made the client too slow. */
   reserveQueued(bytes: number): boolean;
   /** True once the connection is closing or closed: sinks refuse further deliveries. */
@@ -41,6 +41,8 @@ interface Entry extends ClientSubscriptionEntry {
   id: string | undefined;
   endError: RpcError | undefined;
   handle: ClientSubscriptionHandle | undefined;
+  /** The notification bytes before the result, set with the id. */
+  prefix: Buffer | undefined;
   state: EntryState;
   /** Serialized results delivered before the eth_subscribe response went out. */
   held: string[];
@@ -74,6 +76,7 @@ export class ClientSubscriptions {
       id: undefined,
       endError: undefined,
       handle: undefined,
+      prefix: undefined,
       state: 'pending',
       held: [],
       heldBytes: 0,
@@ -108,6 +111,7 @@ export class ClientSubscriptions {
     }
     e.handle = handle;
     e.id = handle.id;
+    e.prefix = notificationPrefix(handle.id);
     this.byId.set(handle.id, e);
     this.host.onCountChange(e.kind, 1);
     return 'ok';
@@ -123,7 +127,7 @@ export class ClientSubscriptions {
     e.held = [];
     e.heldBytes = 0;
     this.host.reserveQueued(-heldBytes);
-    for (const json of held) if (!this.host.sendNotification(notificationText(e.id, json))) return;
+    for (const json of held) if (!this.host.sendNotification(textFrame(notificationText(e.id, json)))) return;
   }
 
   /** eth_unsubscribe: false when the id is not a live subscription of this connection. */
@@ -148,8 +152,8 @@ export class ClientSubscriptions {
     if (this.host.isClosing()) return false;
     // Removed or ended: the engine raced an unsubscribe; nothing to do, and the client is fine.
     if (e.state === 'removed' || e.state === 'ended') return true;
+    if (e.state === 'live' && e.prefix !== undefined) return this.host.sendNotification(notificationFrame(e.prefix, result));
     const json = resultJson(result);
-    if (e.state === 'live' && e.id !== undefined) return this.host.sendNotification(notificationText(e.id, json));
     e.held.push(json);
     e.heldBytes += json.length;
     return this.host.reserveQueued(json.length);

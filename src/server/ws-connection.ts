@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import type { ExecuteDeps } from '../pipeline/execute.js';
 import type { RawData } from 'ws';
+import type { Duplex } from 'node:stream';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
 import { parsePayload, serializeBatchResponse, serializeResponse } from '../jsonrpc/parse.js';
@@ -19,7 +20,9 @@ import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { StrategyName } from '../routing/index.js';
 import type { SubscriptionService } from '../subscriptions/types.js';
 import { ClientSubscriptions } from './ws-client-subscriptions.js';
-import { WsCloseCode, closeReason, internalError, limitError, noticeText } from './ws-messages.js';
+import { WsCloseCode, closeReason, internalError, limitError, noticeText, textFrame } from './ws-messages.js';
+import { FrameWriter } from './ws-output.js';
+import type { FlushScheduler } from './ws-output.js';
 
 /** Limits and deadlines of one connection (from `server` and `server.websocket` config). */
 export interface WsConnectionLimits {
@@ -44,6 +47,8 @@ export interface WsRoute {
 
 export interface WsConnectionDeps extends ExecuteDeps {
   wsMetrics: WsMetrics;
+  /** Batches every connection's writes per event-loop turn. */
+  flushScheduler: FlushScheduler;
 }
 
 interface ItemResult {
@@ -70,6 +75,7 @@ export class WsConnection {
   private queuedBytes = 0;
   private closeTimer: NodeJS.Timeout | undefined;
   private readonly subs: ClientSubscriptions;
+  private readonly output: FrameWriter;
   private readonly messagesIn;
   private readonly messagesOut;
   private readonly log: Logger;
@@ -77,6 +83,8 @@ export class WsConnection {
   constructor(
     readonly id: number,
     private readonly socket: WebSocket,
+    /** The TCP socket under `socket`: frames are written to it directly (see FrameWriter). */
+    rawSocket: Duplex,
     private readonly route: WsRoute,
     private readonly limits: WsConnectionLimits,
     private readonly deps: WsConnectionDeps,
@@ -86,8 +94,9 @@ export class WsConnection {
     this.messagesIn = deps.wsMetrics.messages.labels(chain, 'in');
     this.messagesOut = deps.wsMetrics.messages.labels(chain, 'out');
     this.log = deps.logger.child({ ws: id, chain });
+    this.output = new FrameWriter(rawSocket, deps.flushScheduler, (messages) => this.messagesOut.inc(messages));
     this.subs = new ClientSubscriptions({
-      sendNotification: (text) => this.send(text),
+      sendNotification: (frame) => this.sendFrame(frame),
       reserveQueued: (bytes) => this.reserveQueued(bytes),
       isClosing: () => this.closing !== undefined,
       onEnded: (subId, error) => this.onSubscriptionEnded(subId, error),
@@ -131,6 +140,7 @@ export class WsConnection {
   shutdown(): void {
     if (this.closing !== undefined) return;
     this.beginClose('shutdown');
+    this.output.flush();
     this.socket.close(WsCloseCode.GoingAway, 'server shutting down');
   }
 
@@ -332,21 +342,31 @@ export class WsConnection {
    * the connection closes. A single message larger than the limit still goes out on an empty buffer.
    */
   private send(text: string): boolean {
+    return this.sendFrame(textFrame(text));
+  }
+
+  private sendFrame(frame: readonly Buffer[]): boolean {
     if (this.closing !== undefined || this.socket.readyState !== WebSocket.OPEN) return false;
-    const backlog = this.socket.bufferedAmount + this.queuedBytes;
-    if (backlog > 0 && backlog + text.length > this.limits.maxBufferedBytes) {
-      this.closeSlow(backlog + text.length);
+    let bytes = 0;
+    for (const part of frame) bytes += part.length;
+    const backlog = this.backlog();
+    if (backlog > 0 && backlog + bytes > this.limits.maxBufferedBytes) {
+      this.closeSlow(backlog + bytes);
       return false;
     }
-    this.socket.send(text);
-    this.messagesOut.inc();
+    this.output.queue(frame);
     return true;
+  }
+
+  /** Bytes written but not yet taken by the client, queued for this turn's write, and held for pending subscriptions. */
+  private backlog(): number {
+    return this.socket.bufferedAmount + this.output.pendingBytes + this.queuedBytes;
   }
 
   private reserveQueued(bytes: number): boolean {
     this.queuedBytes += bytes;
     if (bytes <= 0) return true;
-    const backlog = this.socket.bufferedAmount + this.queuedBytes;
+    const backlog = this.backlog();
     if (backlog > this.limits.maxBufferedBytes) {
       this.closeSlow(backlog);
       return false;
@@ -379,8 +399,8 @@ export class WsConnection {
     if (this.closing !== undefined) return;
     this.beginClose(reason);
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(noticeText(notice));
-    this.messagesOut.inc();
+    this.output.queue(textFrame(noticeText(notice)));
+    this.output.flush();
     this.socket.close(code, closeReason(notice.message));
   }
 
@@ -411,6 +431,7 @@ export class WsConnection {
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.subs.clear();
     this.dropWaiting();
+    this.output.discard();
     const reason = this.closing ?? 'client_close';
     this.closing = reason;
     this.deps.wsMetrics.disconnects.inc({ chain: this.route.chain.name, reason });

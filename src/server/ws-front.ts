@@ -27,6 +27,7 @@ import type { SubscriptionService } from '../subscriptions/types.js';
 import { resolveRoute } from './resolve-route.js';
 import { pathSegments } from './rpc-route.js';
 import { WsConnection } from './ws-connection.js';
+import { FlushScheduler } from './ws-output.js';
 import type { WsConnectionLimits, WsRoute } from './ws-connection.js';
 
 export interface WsFrontOptions {
@@ -101,6 +102,7 @@ export function attachWsFront(server: Server, options: WsFrontOptions, deps: WsF
   };
   let nextId = 1;
   let closing = false;
+  const connectionDeps = { ...deps, flushScheduler: new FlushScheduler() };
 
   const heartbeat =
     options.pingIntervalMs > 0
@@ -162,7 +164,7 @@ export function attachWsFront(server: Server, options: WsFrontOptions, deps: WsF
         ws.terminate();
         return;
       }
-      const connection = new WsConnection(nextId++, ws, route, limits, deps, untrack);
+      const connection = new WsConnection(nextId++, ws, socket, route, limits, connectionDeps, untrack);
       connections.add(connection);
       deps.wsMetrics.connections.inc({ chain: route.chain.name });
       deps.wsMetrics.connectionsTotal.inc({ chain: route.chain.name });

@@ -31,12 +31,55 @@ export function limitError(limit: LimitKey, max: number, message: string, extra:
 }
 
 /**
- * One-entry cache of the last serialized notification result. The engine hands the same object to
- * every client subscription of one upstream key, so a fan-out to 10,000 subscribers serializes the
- * block header once instead of 10,000 times.
+ * The header of an unmasked, final text frame carrying `length` bytes (RFC 6455 section 5.2). Built
+ * here rather than by ws's Sender because a fan-out needs the header alone, once for all clients.
+ */
+function frameHeaderFor(length: number): Buffer {
+  if (length < 126) return Buffer.from([0x81, length]);
+  if (length < 65_536) {
+    const header = Buffer.allocUnsafe(4);
+    header[0] = 0x81;
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+    return header;
+  }
+  const header = Buffer.allocUnsafe(10);
+  header[0] = 0x81;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
+/** One text message as framed parts, ready for FrameWriter.queue. */
+export function textFrame(text: string): Buffer[] {
+  const data = Buffer.from(text);
+  return [frameHeaderFor(data.length), data];
+}
+
+/**
+ * The first bytes of every notification of one client subscription:
+ * `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"<id>"`. Built once per subscription.
+ */
+export function notificationPrefix(subscriptionId: string): Buffer {
+  return Buffer.from('{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":' + JSON.stringify(subscriptionId));
+}
+
+/** `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":id,"result":...}}` from a pre-serialized result. */
+export function notificationText(subscriptionId: string, resultJsonText: string): string {
+  return '{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":' + JSON.stringify(subscriptionId) + ',"result":' + resultJsonText + '}}';
+}
+
+/**
+ * One-entry cache of the last notification's shared bytes. The engine hands the same result object
+ * to every client subscription of one upstream key in turn, so a fan-out to 10,000 subscribers
+ * serializes and encodes the result once, and frames it once per prefix length (subscription ids
+ * all have one length): each client adds only its prefix.
  */
 let lastResult: unknown = Symbol('none');
 let lastJson = '';
+let lastTail: Buffer = Buffer.alloc(0);
+let lastPrefixLength = -1;
+let lastHeader: Buffer = Buffer.alloc(0);
 
 /** `JSON.stringify(result)`, cached by identity for fan-out; `null` for undefined or unserializable. */
 export function resultJson(result: unknown): string {
@@ -49,12 +92,19 @@ export function resultJson(result: unknown): string {
   }
   lastResult = result;
   lastJson = json;
+  lastTail = Buffer.from(',"result":' + json + '}}');
+  lastPrefixLength = -1;
   return json;
 }
 
-/** `{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":id,"result":...}}` from a pre-serialized result. */
-export function notificationText(subscriptionId: string, resultJsonText: string): string {
-  return '{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":' + JSON.stringify(subscriptionId) + ',"result":' + resultJsonText + '}}';
+/** A notification of `result` to the subscription whose prefix is `prefix`, as framed parts. */
+export function notificationFrame(prefix: Buffer, result: unknown): Buffer[] {
+  resultJson(result);
+  if (prefix.length !== lastPrefixLength) {
+    lastPrefixLength = prefix.length;
+    lastHeader = frameHeaderFor(prefix.length + lastTail.length);
+  }
+  return [lastHeader, prefix, lastTail];
 }
 
 /**

@@ -17,6 +17,10 @@ export const ethersFallbackArm: BattleArm = {
     "ethers FallbackProvider([JsonRpcProvider(p) for each provider]) with ethers' defaults (quorum 2 of 3, stallTimeout 400 ms, priority 1, " +
     "weight 1), pollingInterval = block time; newHeads via provider.on('block') + getBlock(n), retried while null (with quorum > 1 " +
     'FallbackProvider announces each head one block early).',
+  note:
+    "Failures reported as 'INVALID_ARGUMENT: invalid numeric value' are ethers' own behaviour, not this arm's: with a quorum above 1, " +
+    "FallbackProvider.getBlockNumber() tallies every backend's answer with getNumber(), and a backend that answered with an error " +
+    '(a fault window) makes that call throw instead of being outvoted. An application calling provider.getBlockNumber() sees the same error.',
   async create(ctx) {
     // ethers is a devDependency: loaded only when a comparison runs.
     const ethers: Ethers = await import('ethers');

@@ -39,6 +39,8 @@ export interface BattleArm {
   title: string;
   /** How the arm is configured, for the report. */
   describe(pinTo: string): string;
+  /** Copied into the arm's result: what a reader needs to judge its figures fairly. */
+  note?: string;
   create(ctx: ArmContext): Promise<ArmInstance>;
 }
 
