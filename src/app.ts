@@ -10,7 +10,13 @@ import { LassoMetrics } from './observability/metrics.js';
 import { WsMetrics } from './observability/ws-metrics.js';
 import { ChainRegistry } from './providers/chain-registry.js';
 import { ChainRuntime } from './providers/chain-runtime.js';
+import { FrontDoor } from './front-door/front-door.js';
+import { RateLimits } from './front-door/rate-limit.js';
+import { FrontDoorMetrics } from './observability/front-door-metrics.js';
+import { reloadConfig } from './reload.js';
 import { createHttpFront, listen } from './server/http-server.js';
+import type { ReloadResult } from './server/http-server.js';
+import { SharedRedis } from './shared-state/shared-redis.js';
 import { RouteCache } from './server/resolve-route.js';
 import { attachWsFront } from './server/ws-front.js';
 import type { WsFront } from './server/ws-front.js';
@@ -32,6 +38,11 @@ export interface StartLassoOptions {
    * Services built here are closed with Lasso. @default a SubscriptionEngine per chain
    */
   subscriptionServiceFactory?: (chain: ChainRuntime) => SubscriptionService;
+  /**
+   * Reads the config again for a reload (SIGHUP, `POST /api/admin/reload`); throws ConfigError
+   * when the file is invalid. Without it, reloads are refused.
+   */
+  loadConfig?: () => Promise<LassoConfig>;
 }
 
 export interface LassoInstance {
@@ -47,8 +58,13 @@ export interface LassoInstance {
   readonly ws: WsFront;
   /** The subscription service of a chain (by name), e.g. to read its stats. */
   subscriptions(chain: string): SubscriptionService | undefined;
+  /** Re-reads the config and applies it without dropping requests or subscriptions; an invalid one is refused and the running one kept. */
+  reload(): Promise<ReloadResult>;
   close(): Promise<void>;
 }
+
+/** How long startup waits for the shared Redis before serving with local limits. */
+const REDIS_STARTUP_WAIT_MS = 2000;
 
 /** Starts Lasso: one ChainRuntime per configured chain behind the HTTP front. */
 export async function startLasso(options: StartLassoOptions): Promise<LassoInstance> {
@@ -64,9 +80,32 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
       new ChainRuntime(name, chainConfig, { metrics, logger, events, ...(options.now && { now: options.now }), ...(options.random && { random: options.random }) }),
   );
   const chains = new ChainRegistry(runtimes);
+  const frontDoorMetrics = new FrontDoorMetrics(metrics.registry);
+  const redisConfig = config.sharedState.redis;
+  const redis = redisConfig && new SharedRedis({ url: redisConfig.url, keyPrefix: redisConfig.keyPrefix }, logger);
+  if (redis) {
+    redis.onChange((reachable) => frontDoorMetrics.redisUp.set(reachable ? 1 : 0));
+    frontDoorMetrics.redisUp.set(0);
+    // Starting while Redis is away is allowed (limits run locally until it answers).
+    await redis.ready(REDIS_STARTUP_WAIT_MS);
+  }
+  const frontDoor = new FrontDoor(
+    { auth: config.server.auth, cors: config.server.cors },
+    { limits: new RateLimits({ ...(redis && { redis, whenUnreachable: redisConfig?.whenUnreachable }) }), metrics: frontDoorMetrics },
+  );
+  const healthReasons = (): string[] => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : []);
   const loopLag = new LoopLagMonitor();
   loopLag.start();
-  const server: Server = createHttpFront(config.server, { chains, routes: new RouteCache(chains), metrics, logger, loopLag });
+  const server: Server = createHttpFront(config.server, {
+    chains,
+    routes: new RouteCache(chains),
+    metrics,
+    logger,
+    loopLag,
+    frontDoor,
+    healthReasons,
+    ...(options.loadConfig && { reload: () => reload() }),
+  });
   const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
   const subscriptionMetrics = new SubscriptionMetrics(metrics.registry);
   const makeSubscriptionService =
@@ -76,13 +115,21 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const ws = attachWsFront(
     server,
     { ...config.server.websocket, maxBatchSize: config.server.maxBatchSize, requestTimeoutMs: config.server.requestTimeoutMs },
-    { chains, metrics, wsMetrics: new WsMetrics(metrics.registry), logger, loopLag, subscriptions: (chain) => subscriptionServices.get(chain) },
+    { chains, metrics, wsMetrics: new WsMetrics(metrics.registry), logger, loopLag, frontDoor, subscriptions: (chain) => subscriptionServices.get(chain) },
   );
   const host = config.server.host;
   const port = await listen(server, host, options.port ?? config.server.port);
   for (const chain of runtimes) chain.start();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ listen: url, chains: runtimes.map((c) => ({ name: c.name, chainId: c.chainId, providers: c.providers.map((p) => p.id) })) }, 'lasso listening');
+
+  let current = config;
+  const reload = async (): Promise<ReloadResult> => {
+    const result = await reloadConfig(current, options.loadConfig, { frontDoor, logger });
+    frontDoorMetrics.reloads.inc({ result: result.ok ? 'applied' : 'refused' });
+    if (result.ok) current = result.config;
+    return result.ok ? { ok: true, changes: result.changes } : result;
+  };
 
   return {
     url,
@@ -96,6 +143,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
       const chain = chains.resolve(name);
       return chain === undefined ? undefined : subscriptionServices.get(chain);
     },
+    reload,
     async close() {
       await ws.close();
       await new Promise<void>((resolve) => {
@@ -105,6 +153,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
       await Promise.all([...subscriptionServices.values()].map((s) => s.close()));
       await Promise.all(runtimes.map((c) => c.close()));
       loopLag.stop();
+      await redis?.close();
     },
   };
 }

@@ -70,13 +70,22 @@ async function startCommand(args: string[]): Promise<void> {
   const logger = createLogger(config.logging.level);
   let lasso: LassoInstance;
   try {
-    lasso = await startLasso({ config, logger });
+    lasso = await startLasso({ config, logger, ...(configPath && { loadConfig: () => loadConfigFile(configPath) }) });
   } catch (err) {
     await devnet?.stop();
     throw err;
   }
   const chainNames = lasso.chains.all().map((c) => c.name);
   process.stderr.write(`lasso listening on ${lasso.url}  (try: curl -s ${lasso.url}/rpc/${chainNames[0] ?? 'CHAIN'} -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}')\n`);
+  if (configPath) {
+    // SIGHUP re-reads the file; an invalid one is logged with every problem and the running config kept.
+    process.on('SIGHUP', () => {
+      lasso.reload().then(
+        (result) => process.stderr.write(result.ok ? `SIGHUP: config reloaded (${result.changes.join('; ') || 'no changes'})\n` : `SIGHUP: config refused, running config kept:\n${result.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`),
+        (err: unknown) => lasso.logger.error({ err }, 'config reload failed'),
+      );
+    });
+  }
   onShutdown(async () => {
     await lasso.close();
     await devnet?.stop();

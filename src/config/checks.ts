@@ -70,5 +70,41 @@ export function crossCheck(raw: unknown): RawIssue[] {
       }
     }
   }
+  issues.push(...authChecks(raw, chains.map(([name, chain]) => ({ name, chainId: isPlainObject(chain) ? asNumber(chain.chainId) : undefined }))));
+  return issues;
+}
+
+/** Key ids and key values are unique; a key's chains exist. */
+function authChecks(raw: Record<string, unknown>, chains: ReadonlyArray<{ name: string; chainId: number | undefined }>): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const auth = isPlainObject(raw.server) ? raw.server.auth : undefined;
+  if (!isPlainObject(auth) || !Array.isArray(auth.keys)) return issues;
+  const idIndex = new Map<string, number>();
+  const keyIndex = new Map<string, number>();
+  auth.keys.forEach((k: unknown, i: number) => {
+    if (!isPlainObject(k)) return;
+    const path = ['server', 'auth', 'keys', i];
+    if (typeof k.id === 'string') {
+      const first = idIndex.get(k.id);
+      if (first === undefined) idIndex.set(k.id, i);
+      else issues.push({ path: [...path, 'id'], message: `duplicate key id "${k.id}" (already used by keys[${first}])` });
+    }
+    if (typeof k.key === 'string') {
+      const first = keyIndex.get(k.key);
+      // The value is a secret: name only where the duplicate is.
+      if (first === undefined) keyIndex.set(k.key, i);
+      else issues.push({ path: [...path, 'key'], message: `same key as keys[${first}]; every key must be different` });
+      if (typeof auth.adminKey === 'string' && auth.adminKey === k.key) {
+        issues.push({ path: [...path, 'key'], message: 'same as server.auth.adminKey; client keys and the admin key must differ' });
+      }
+    }
+    if (Array.isArray(k.chains)) {
+      k.chains.forEach((c: unknown, j: number) => {
+        if (typeof c !== 'string') return;
+        const known = chains.some((chain) => chain.name === c || (chain.chainId !== undefined && String(chain.chainId) === c));
+        if (!known) issues.push({ path: [...path, 'chains', j], message: `unknown chain "${c}"; configured: ${chains.map((x) => x.name).join(', ')}` });
+      });
+    }
+  });
   return issues;
 }

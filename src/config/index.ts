@@ -1,7 +1,7 @@
 export { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 export { substituteEnv, type Env } from './env.js';
 export { DEFAULT_CONFIG_FILES, findDefaultConfigPath, loadConfigFile, parseConfigText } from './load.js';
-export { redactUrl, redactUrlsInText } from './redact.js';
+export { redactUrl, redactUrlsInText, SECRET_LOG_PATHS } from './redact.js';
 export { summarizeConfig } from './summary.js';
 export {
   BreakerSchema,
@@ -15,7 +15,14 @@ export {
   ServerSchema,
   STRATEGY_NAMES,
   StrategyNameSchema,
+  type ApiKeyConfig,
+  type AuthConfig,
   type BreakerConfig,
+  type CorsConfig,
+  type MethodRulesConfig,
+  type RateLimitConfig,
+  type RedisConfig,
+  type SharedStateConfig,
   type ChainConfig,
   type LassoConfig,
   type LoggingConfig,

@@ -138,6 +138,10 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.root;
   if (path.length === 1 && section === 'server') return KNOWN_KEYS.server;
   if (path.length === 1 && section === 'logging') return KNOWN_KEYS.logging;
+  if (path.length === 1 && section === 'sharedState') return KNOWN_KEYS.sharedState;
+  if (section === 'server' && path.length === 2 && path[1] === 'auth') return KNOWN_KEYS.auth;
+  if (section === 'server' && path.length === 2 && path[1] === 'cors') return KNOWN_KEYS.cors;
+  if (section === 'server' && path.length === 4 && path[1] === 'auth' && path[2] === 'keys') return KNOWN_KEYS.apiKey;
   if (section !== 'chains') return [];
   if (path.length === 2) return KNOWN_KEYS.chain;
   if (path.length === 3 && sub === 'breaker') return KNOWN_KEYS.breaker;

@@ -67,3 +67,22 @@ export function redactUrlsInText(text: string): string {
     return '<unprintable text>';
   }
 }
+
+/**
+ * Log paths that may hold a client key, the admin key or a credential header, for pino's `redact`
+ * (a second line of defence: call sites log key ids, never keys).
+ */
+export const SECRET_LOG_PATHS: readonly string[] = [
+  'key',
+  '*.key',
+  'adminKey',
+  '*.adminKey',
+  'server.auth.keys[*].key',
+  'config.server.auth.keys[*].key',
+  'config.server.auth.adminKey',
+  'authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-lasso-key"]',
+  '*.headers["x-lasso-key"]',
+];

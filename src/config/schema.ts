@@ -4,6 +4,7 @@
  * live in ./checks.ts so that they are reported even when other fields are invalid.
  */
 import { z } from 'zod';
+import { trustedProxyProblem } from '../front-door/client-ip.js';
 
 /** Chain names and provider ids: used in URLs, metric labels and logs. */
 export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -69,6 +70,89 @@ export const WebSocketSchema = z.strictObject({
   pingIntervalMs: int(0).default(30_000),
 });
 
+const METHOD_GLOB_PATTERN = /^[A-Za-z*][A-Za-z0-9_*]*$/;
+const methodGlobList = z.array(z.string().regex(METHOD_GLOB_PATTERN, 'must be a method name or a glob such as debug_*'));
+
+/** A client's allowance: a steady rate, and how far above it one second may go. */
+export const RateLimitSchema = z
+  .strictObject({
+    /** Sustained requests per second (a batch item counts one, times its method cost). */
+    requestsPerSecond: int(1),
+    /**
+     * Most requests in one second; the extra above requestsPerSecond is granted once per
+     * 10 s window, like a token bucket of this size. @default requestsPerSecond
+     */
+    burst: int(1).optional(),
+  })
+  .transform((r) => ({ requestsPerSecond: r.requestsPerSecond, burst: Math.max(r.burst ?? r.requestsPerSecond, r.requestsPerSecond) }));
+
+/** Optional allow / deny lists of method names with `*` globs; deny wins. */
+export const MethodRulesSchema = z.strictObject({
+  /** When set, only matching methods are served. */
+  allow: methodGlobList.optional(),
+  /** Matching methods are refused (-32601). @default [] */
+  deny: methodGlobList.default([]),
+});
+
+/** Browser origins such as `https://app.example.com`, or `*` for any. */
+const originList = z.array(
+  z.string().refine((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o), 'must be an origin such as https://app.example.com (scheme and host, no path) or *'),
+);
+
+export const ApiKeySchema = z.strictObject({
+  /** The name shown in logs and metrics; the key itself never is. */
+  id: z.string().regex(NAME_PATTERN, 'must match /^[a-zA-Z0-9_-]+$/'),
+  /** The secret clients present. Never logged, labelled or echoed. */
+  key: z.string().min(8, 'must be at least 8 characters'),
+  /** Unlimited when absent. */
+  rateLimit: RateLimitSchema.optional(),
+  /** Methods this key may call. */
+  methods: MethodRulesSchema.optional(),
+  /** Chain names (or chainIds) this key may use; all when absent. */
+  chains: z.array(z.string().min(1)).optional(),
+  /** Browser origins allowed for this key, on top of `server.cors.allowedOrigins`. */
+  allowedOrigins: originList.optional(),
+});
+
+/**
+ * Who may use Lasso. Without this section Lasso is open (no keys, no limits), as on a developer's
+ * machine.
+ */
+export const AuthSchema = z.strictObject({
+  /** true: requests without a key are served under `anonymousRateLimit`, per client IP. @default false */
+  anonymous: bool.default(false),
+  /** Per client IP, for requests without a key; unlimited when absent. */
+  anonymousRateLimit: RateLimitSchema.optional(),
+  /** Client keys. @default [] */
+  keys: z.array(ApiKeySchema).default([]),
+  /** Required (as a bearer token or `?key=`) on /metrics, /api/* and /dashboard*; /health stays open. */
+  adminKey: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Rate-limit cost of a method by name (a glob is allowed); other methods cost 1. @default {} */
+  methodCosts: z
+    .record(z.string().regex(METHOD_GLOB_PATTERN, 'must be a method name or a glob such as debug_*'), int(1))
+    .default({}),
+  /**
+   * Addresses (IPs or CIDR ranges) of reverse proxies whose `X-Forwarded-For` is believed when
+   * finding an anonymous client's IP; from anyone else the header is ignored. @default []
+   */
+  trustedProxies: z
+    .array(
+      z.string().superRefine((entry, ctx) => {
+        const problem = trustedProxyProblem(entry);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    )
+    .default([]),
+});
+
+/** Cross-origin access for browser apps. */
+export const CorsSchema = z.strictObject({
+  /** Origins allowed for every client (per-key origins add to these). @default [] */
+  allowedOrigins: originList.default([]),
+  /** How long a browser may cache a preflight answer, in seconds. @default 600 */
+  maxAgeSeconds: int(0).default(600),
+});
+
 export const ServerSchema = z.strictObject({
   /** Listen address. @default '127.0.0.1' */
   host: z.string().min(1).default('127.0.0.1'),
@@ -82,6 +166,28 @@ export const ServerSchema = z.strictObject({
   requestTimeoutMs: int(1).default(30_000),
   /** Client WebSocket front (/ws/rpc/...): connection limits and keep-alive. */
   websocket: WebSocketSchema.prefault({}),
+  /** Client keys, rate limits and the admin key; absent = open. */
+  auth: AuthSchema.optional(),
+  /** Browser cross-origin access. */
+  cors: CorsSchema.prefault({}),
+});
+
+/** State shared by replicas. */
+export const SharedStateSchema = z.strictObject({
+  /** One Redis shared by every replica: rate limits and the highest answered head per chain. */
+  redis: z
+    .strictObject({
+      /** redis:// or rediss:// URL. Secret: only ever shown redacted. */
+      url: url(['redis:', 'rediss:']),
+      /** Prefix of every key Lasso writes. @default 'lasso:' */
+      keyPrefix: z.string().default('lasso:'),
+      /**
+       * While Redis is unreachable: `local` keeps serving with per-replica limits (fail open),
+       * `reject` refuses limited requests with -32005 until it is back. @default 'local'
+       */
+      whenUnreachable: z.enum(['local', 'reject']).default('local'),
+    })
+    .optional(),
 });
 
 export const LoggingSchema = z.strictObject({
@@ -258,6 +364,8 @@ export const ChainSchema = z.strictObject({
 export const LassoConfigSchema = z.strictObject({
   server: ServerSchema.prefault({}),
   logging: LoggingSchema.prefault({}),
+  /** State shared between replicas (Redis). */
+  sharedState: SharedStateSchema.prefault({}),
   /** Chains by name (the name is the URL segment: /rpc/:chain). At least one. */
   chains: z.record(z.string(), ChainSchema),
 });
@@ -270,6 +378,13 @@ export type LassoConfig = z.output<typeof LassoConfigSchema>;
 export type ServerConfig = LassoConfig['server'];
 export type WebSocketConfig = ServerConfig['websocket'];
 export type LoggingConfig = LassoConfig['logging'];
+export type AuthConfig = z.output<typeof AuthSchema>;
+export type ApiKeyConfig = AuthConfig['keys'][number];
+export type RateLimitConfig = z.output<typeof RateLimitSchema>;
+export type MethodRulesConfig = z.output<typeof MethodRulesSchema>;
+export type CorsConfig = ServerConfig['cors'];
+export type SharedStateConfig = LassoConfig['sharedState'];
+export type RedisConfig = NonNullable<SharedStateConfig['redis']>;
 export type LogLevel = LoggingConfig['level'];
 export type ChainConfig = z.output<typeof ChainSchema>;
 export type BreakerConfig = ChainConfig['breaker'];
@@ -284,6 +399,10 @@ export const KNOWN_KEYS = {
   server: Object.keys(ServerSchema.shape),
   websocket: Object.keys(WebSocketSchema.shape),
   logging: Object.keys(LoggingSchema.shape),
+  auth: Object.keys(AuthSchema.shape),
+  apiKey: Object.keys(ApiKeySchema.shape),
+  cors: Object.keys(CorsSchema.shape),
+  sharedState: Object.keys(SharedStateSchema.shape),
   chain: Object.keys(ChainSchema.shape),
   breaker: Object.keys(BreakerSchema.shape),
   hedging: Object.keys(HedgingSchema.shape),

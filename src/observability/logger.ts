@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Logger, LevelWithSilent } from 'pino';
+import { SECRET_LOG_PATHS } from '../config/redact.js';
 
 export type { Logger };
 
@@ -11,7 +12,7 @@ export function createLogger(level: LevelWithSilent = 'info', destination?: Node
   const options = {
     level,
     base: { service: 'lasso' },
-    redact: { paths: ['url', 'wsUrl', '*.url', '*.wsUrl', 'config.chains.*.providers[*].url'], censor: '[redacted]' },
+    redact: { paths: ['url', 'wsUrl', '*.url', '*.wsUrl', 'config.chains.*.providers[*].url', ...SECRET_LOG_PATHS], censor: '[redacted]' },
   };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }

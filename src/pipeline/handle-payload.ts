@@ -1,3 +1,4 @@
+import type { RpcError } from '../jsonrpc/errors.js';
 import type { ParsedItem, ParsedPayload } from '../jsonrpc/parse.js';
 import { serializeBatchResponse, serializeResponse } from '../jsonrpc/parse.js';
 import type { JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/types.js';
@@ -28,9 +29,11 @@ export async function handlePayload(
   route: RouteOptions,
   transport: ClientTransport,
   deps: ExecuteDeps,
+  /** Items the front door refused (by index): answered with that error, never sent upstream. */
+  refusals?: ReadonlyArray<RpcError | undefined>,
 ): Promise<PayloadResult> {
   if (payload.kind === 'single') {
-    const r = await runItem(chain, payload.item, route, transport, deps);
+    const r = await runItem(chain, payload.item, route, transport, deps, refusals?.[0]);
     const providerId = r.routed?.providerId;
     return {
       body: r.response && serializeResponse(r.response, r.rawId),
@@ -39,7 +42,7 @@ export async function handlePayload(
       hedged: r.routed?.hedged ?? false,
     };
   }
-  const routed = await Promise.all(payload.items.map((item) => runItem(chain, item, route, transport, deps)));
+  const routed = await Promise.all(payload.items.map((item, i) => runItem(chain, item, route, transport, deps, refusals?.[i])));
   const providers: string[] = [];
   let attempts = 0;
   let hedged = false;
@@ -61,12 +64,14 @@ async function runItem(
   route: RouteOptions,
   transport: ClientTransport,
   deps: ExecuteDeps,
+  refusal: RpcError | undefined,
 ): Promise<{ response: JsonRpcResponse | undefined; rawId?: string | undefined; routed?: RoutedResponse }> {
   if (item.kind === 'invalid') {
     deps.metrics.invalidRequests.inc({ transport, code: String(item.response.error.code), reason: 'invalid_request' });
     return { response: item.response, rawId: item.rawId };
   }
   const request: JsonRpcRequest = item.request;
+  if (refusal !== undefined) return { response: request.id === undefined ? undefined : refusal.toResponse(request.id), rawId: item.rawId };
   const startedAt = performance.now();
   const routed = await executeRequest(chain, request.method, request.params, route, transport, deps);
   const seconds = (performance.now() - startedAt) / 1000;

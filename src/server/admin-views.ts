@@ -111,14 +111,14 @@ export function providersView(registry: ChainRegistry): unknown {
   };
 }
 
-/** Healthy when every chain has at least one provider that can take traffic. */
-export function healthView(registry: ChainRegistry): { healthy: boolean; body: unknown } {
+/** Healthy when every chain has at least one provider that can take traffic; degraded with `reasons`. */
+export function healthView(registry: ChainRegistry, reasons: readonly string[] = []): { healthy: boolean; body: unknown } {
   const chains = registry.all().map((c) => {
     const available = c.providers.filter(isAvailable).length;
     return { name: c.name, head: c.chainHead() ?? null, availableProviders: available, totalProviders: c.providers.length };
   });
   const healthy = chains.every((c) => c.availableProviders > 0);
-  return { healthy, body: { status: healthy ? 'ok' : 'degraded', chains } };
+  return { healthy, body: { status: healthy && reasons.length === 0 ? 'ok' : 'degraded', reasons, chains } };
 }
 
 function roundOrNull(value: number | undefined, digits = 2): number | null {

@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { errorResponse, RpcErrorCode } from '../jsonrpc/errors.js';
 import { parsePayload } from '../jsonrpc/parse.js';
 import type { JsonRpcFailure } from '../jsonrpc/types.js';
+import type { ConfigIssue } from '../config/index.js';
+import type { FrontDoor } from '../front-door/front-door.js';
+import type { ParsedPayload } from '../jsonrpc/parse.js';
 import type { ExecuteDeps } from '../pipeline/execute.js';
 import { handlePayload } from '../pipeline/handle-payload.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
@@ -25,7 +28,16 @@ export interface HttpFrontOptions {
 export interface HttpFrontDeps extends ExecuteDeps {
   chains: ChainRegistry;
   routes: RouteCache;
+  /** Keys, chain and method rules, rate limits, CORS and the admin key. */
+  frontDoor: FrontDoor;
+  /** Reasons the process is degraded beyond its chains (e.g. shared state unreachable). */
+  healthReasons: () => string[];
+  /** Re-reads and applies the config (`POST /api/admin/reload`); absent when there is no file to re-read. */
+  reload?: () => Promise<ReloadResult>;
 }
+
+/** What `POST /api/admin/reload` answers: what changed, or every problem of a refused file. */
+export type ReloadResult = { ok: true; changes: string[] } | { ok: false; problems: ConfigIssue[] };
 
 /** Request ids: unique per process start (random prefix) and cheap (a counter), unlike a UUID per request. */
 const requestIdPrefix = randomUUID().slice(0, 8);
@@ -78,11 +90,16 @@ async function handleOther(req: IncomingMessage, res: ServerResponse, url: strin
     res.setHeader('upgrade', 'websocket');
     return sendJson(res, 426, errorResponse(null, RpcErrorCode.InvalidRequest, 'this endpoint speaks JSON-RPC over WebSocket: connect with a WebSocket client'));
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+  if (isAdminPath(first) && !deps.frontDoor.isAdmin(req)) {
+    res.setHeader('www-authenticate', 'Bearer');
+    return sendJson(res, 401, { error: 'admin key required: send it as "Authorization: Bearer <key>" (or ?key=<key>)' });
+  }
   const path = segments.join('/');
+  if (path === 'api/admin/reload') return handleReload(req, res, deps);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
   switch (path) {
     case 'health': {
-      const health = healthView(deps.chains);
+      const health = healthView(deps.chains, deps.healthReasons());
       return sendJson(res, health.healthy ? 200 : 503, health.body);
     }
     case 'api/chains':
@@ -103,11 +120,20 @@ async function handleOther(req: IncomingMessage, res: ServerResponse, url: strin
 async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string, options: HttpFrontOptions, deps: HttpFrontDeps): Promise<void> {
   const requestId = nextRequestId();
   if (req.method !== 'POST') {
+    if (req.method === 'OPTIONS') return answerPreflight(req, res, deps.frontDoor);
     res.setHeader('allow', 'POST');
     return rejectRpc(res, requestId, 405, RpcErrorCode.InvalidRequest, 'JSON-RPC over HTTP needs POST', 'http_method', deps);
   }
   const resolved = deps.routes.resolve(url);
   if (!resolved.ok) return rejectRpc(res, requestId, 404, resolved.code, resolved.message, resolved.reason, deps);
+  const origin = req.headers.origin;
+  const admission = deps.frontDoor.admit(req, resolved.chain, 'http');
+  if (!admission.ok) {
+    if (origin !== undefined) setHeaders(res, deps.frontDoor.cors.responseHeaders(origin));
+    if (admission.status === 401) res.setHeader('www-authenticate', 'Bearer');
+    res.setHeader('x-lasso-request-id', requestId);
+    return sendJson(res, admission.status, admission.error.toResponse(null));
+  }
 
   let body: Buffer;
   try {
@@ -130,31 +156,69 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   }
 
   const { chain, strategy, pinnedProviderId } = resolved;
+  const charged = await deps.frontDoor.charge(admission.client, payloadMethods(payload), 'http');
   const result = await handlePayload(
     chain,
     payload,
     { strategy, pinnedProviderId, deadline: chain.now() + options.requestTimeoutMs },
     'http',
     deps,
+    charged?.refusals,
   );
   // One flat header list: cheaper than setHeader per header on the hot path.
   const headers: string[] = ['x-lasso-request-id', requestId, 'x-lasso-attempts', String(result.attempts)];
   if (result.providers.length > 0) headers.push('x-lasso-provider', result.providers.join(','));
   if (result.hedged) headers.push('x-lasso-hedged', '1');
+  if (origin !== undefined) headers.push(...deps.frontDoor.cors.responseHeaders(origin, admission.client.allowedOrigins));
+  // Everything refused by the limit: 429, so that HTTP clients and proxies back off too.
+  const limited = charged?.limitedOnly === true;
+  if (limited) headers.push('retry-after', String(Math.ceil((charged.retryAfterMs ?? 1000) / 1000)));
   if (result.body === undefined) {
-    res.writeHead(204, headers);
+    res.writeHead(limited ? 429 : 204, headers);
     res.end();
     return;
   }
   headers.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(result.body)));
-  res.writeHead(200, headers);
+  res.writeHead(limited ? 429 : 200, headers);
   res.end(result.body);
+}
+
+function payloadMethods(payload: Exclude<ParsedPayload, { kind: 'error' }>): Array<string | undefined> {
+  const items = payload.kind === 'single' ? [payload.item] : payload.items;
+  return items.map((item) => (item.kind === 'request' ? item.request.method : undefined));
+}
+
+/** `/metrics`, `/api/*` and `/dashboard*` need the admin key when one is configured; `/health` never does. */
+function isAdminPath(first: string | undefined): boolean {
+  return first === 'metrics' || first === 'api' || (first !== undefined && first.startsWith('dashboard'));
+}
+
+function answerPreflight(req: IncomingMessage, res: ServerResponse, frontDoor: FrontDoor): void {
+  const headers = frontDoor.cors.preflightHeaders(req.headers.origin);
+  // Without allow headers the browser refuses the real request; the status itself does not matter to it.
+  res.writeHead(204, headers ?? []);
+  res.end();
+}
+
+async function handleReload(req: IncomingMessage, res: ServerResponse, deps: HttpFrontDeps): Promise<void> {
+  if (req.method !== 'POST') {
+    res.setHeader('allow', 'POST');
+    return sendJson(res, 405, { error: 'POST to reload the config' });
+  }
+  if (!deps.reload) return sendJson(res, 409, { error: 'this Lasso was not started from a config file; nothing to reload' });
+  const result = await deps.reload();
+  return sendJson(res, result.ok ? 200 : 422, result);
 }
 
 function rejectRpc(res: ServerResponse, requestId: string, status: number, code: number, message: string, reason: string, deps: HttpFrontDeps): void {
   deps.metrics.invalidRequests.inc({ transport: 'http', code: String(code), reason });
   res.setHeader('x-lasso-request-id', requestId);
   sendJson(res, status, errorResponse(null, code, message) satisfies JsonRpcFailure);
+}
+
+/** Sets a flat [name, value, ...] list, as writeHead takes it. */
+function setHeaders(res: ServerResponse, flat: readonly string[]): void {
+  for (let i = 0; i + 1 < flat.length; i += 2) res.setHeader(flat[i] as string, flat[i + 1] as string);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

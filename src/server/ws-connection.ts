@@ -4,6 +4,7 @@
  * cleanup of every subscription when the client leaves.
  */
 import WebSocket from 'ws';
+import type { ChargeResult } from '../front-door/front-door.js';
 import type { ExecuteDeps } from '../pipeline/execute.js';
 import type { RawData } from 'ws';
 import type { Duplex } from 'node:stream';
@@ -43,6 +44,8 @@ export interface WsRoute {
   pinnedProviderId: string | undefined;
   /** The chain's subscription engine; undefined when the chain has none (eth_subscribe gets -32601). */
   subscriptions: SubscriptionService | undefined;
+  /** The front door's method rules and rate limits for this connection's client. */
+  charge: (methods: ReadonlyArray<string | undefined>) => Promise<ChargeResult | undefined>;
 }
 
 export interface WsConnectionDeps extends ExecuteDeps {
@@ -202,7 +205,16 @@ export class WsConnection {
   private async run(payload: ServablePayload, requests: number): Promise<void> {
     let results: ItemResult[];
     try {
-      results = await Promise.all(itemsOf(payload).map((item) => this.runItem(item)));
+      const items = itemsOf(payload);
+      const charged = await this.route.charge(items.map((item) => (item.kind === 'request' ? item.request.method : undefined)));
+      results = await Promise.all(
+        items.map((item, i) => {
+          const refusal = charged?.refusals[i];
+          return refusal !== undefined && item.kind === 'request'
+            ? { text: respond(item.request, item.rawId, refusal.toResponse(item.request.id ?? null)) }
+            : this.runItem(item);
+        }),
+      );
     } finally {
       this.inFlight -= requests;
     }

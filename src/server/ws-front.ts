@@ -14,6 +14,7 @@
  * the body, and a client that reconnects does not mistake a refusal for a dropped connection.
  */
 import { STATUS_CODES } from 'node:http';
+import type { FrontDoor } from '../front-door/front-door.js';
 import type { ExecuteDeps } from '../pipeline/execute.js';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -61,6 +62,8 @@ export interface WsFrontOptions {
 export interface WsFrontDeps extends ExecuteDeps {
   chains: ChainRegistry;
   wsMetrics: WsMetrics;
+  /** Keys, chain and method rules, rate limits. */
+  frontDoor: FrontDoor;
   /** The chain's subscription engine, if it has one. */
   subscriptions: (chain: ChainRuntime) => SubscriptionService | undefined;
 }
@@ -148,6 +151,8 @@ export function attachWsFront(server: Server, options: WsFrontOptions, deps: WsF
       const message = resolved.reason === 'bad_route' ? 'expected /ws/rpc/:chain, /ws/rpc/:strategy/:chain or /ws/rpc/provider/:providerId/:chain' : resolved.message;
       return reject(socket, 404, resolved.code, message, resolved.reason);
     }
+    const admission = deps.frontDoor.admit(req, resolved.chain, 'ws');
+    if (!admission.ok) return reject(socket, admission.status, admission.error.code, admission.error.message, admission.reason);
     if (connections.size >= options.maxConnections) {
       deps.wsMetrics.limitRejections.inc({ chain: resolved.chain.name, limit: 'connections' });
       return reject(socket, 503, RpcErrorCode.ServerError, `too many WebSocket connections (limit ${options.maxConnections}); retry later`, 'connections', { 'retry-after': '1' });
@@ -157,6 +162,7 @@ export function attachWsFront(server: Server, options: WsFrontOptions, deps: WsF
       strategy: resolved.strategy,
       pinnedProviderId: resolved.pinnedProviderId,
       subscriptions: deps.subscriptions(resolved.chain),
+      charge: (methods) => deps.frontDoor.charge(admission.client, methods, 'ws'),
     };
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.off('error', ignore);

@@ -1,0 +1,49 @@
+/**
+ * Config reload: read the file again, validate it, and apply what can change while serving —
+ * keys, limits, CORS and the admin key now; providers of existing chains through their runtimes.
+ * What cannot change without a restart (listen address, chains added or removed, shared state) is
+ * named in the answer and left as it runs. An invalid file changes nothing and lists every problem.
+ */
+import { ConfigError } from './config/index.js';
+import type { ConfigIssue, LassoConfig } from './config/index.js';
+import type { FrontDoor } from './front-door/front-door.js';
+import type { Logger } from './observability/logger.js';
+
+export interface ReloadTargets {
+  frontDoor: FrontDoor;
+  logger: Logger;
+}
+
+export type ReloadOutcome = { ok: true; config: LassoConfig; changes: string[] } | { ok: false; problems: ConfigIssue[] };
+
+export async function reloadConfig(current: LassoConfig, load: (() => Promise<LassoConfig>) | undefined, targets: ReloadTargets): Promise<ReloadOutcome> {
+  if (!load) return { ok: false, problems: [{ path: '(file)', message: 'this Lasso was not started from a config file; nothing to reload' }] };
+  let next: LassoConfig;
+  try {
+    next = await load();
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.issues : [{ path: '(file)', message: err instanceof Error ? err.message : 'cannot read config' }];
+    targets.logger.error({ problems }, 'config reload refused: the running config is kept');
+    return { ok: false, problems };
+  }
+  const changes: string[] = [];
+  if (!sameJson(current.server.auth, next.server.auth) || !sameJson(current.server.cors, next.server.cors)) {
+    targets.frontDoor.reload({ auth: next.server.auth, cors: next.server.cors });
+    changes.push('keys, limits, CORS and admin key applied');
+  }
+  const restartOnly: string[] = [];
+  if (current.server.host !== next.server.host || current.server.port !== next.server.port) restartOnly.push('server listen address');
+  if (!sameJson(current.sharedState, next.sharedState)) restartOnly.push('sharedState');
+  const before = Object.keys(current.chains).sort().join(',');
+  const after = Object.keys(next.chains).sort().join(',');
+  if (before !== after) restartOnly.push('chains added or removed');
+  // Applied changes win over the old config; restart-only parts keep running as they started.
+  const applied: LassoConfig = { ...next, server: { ...current.server, auth: next.server.auth, cors: next.server.cors }, sharedState: current.sharedState, chains: current.chains };
+  if (restartOnly.length > 0) changes.push(`needs a restart (kept as running): ${restartOnly.join(', ')}`);
+  targets.logger.info({ changes }, 'config reloaded');
+  return { ok: true, config: applied, changes };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
