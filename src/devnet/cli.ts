@@ -1,5 +1,20 @@
-import { Devnet } from './devnet.js';
+import { Devnet, DEVNET_DEFAULTS } from './devnet.js';
 import type { DevnetLogger } from './devnet.js';
+
+export const DEVNET_USAGE = `Usage: lasso devnet [options]
+
+Runs N local anvil nodes that serve one identical chain (chainId ${DEVNET_DEFAULTS.chainId}, blocks mined in lockstep),
+and prints where they listen. Stop with Ctrl-C.
+
+Options:
+  --nodes N          number of anvil nodes, 1 to 16 (default: 3)
+  --host HOST        address the nodes listen on (default: 127.0.0.1)
+  --port PORT        node i listens on PORT + i; 0 picks free ports (default: 0)
+  --block-time D     interval between mined blocks, e.g. 500ms, 2s; 0 mines only on request
+                     (default: 1000ms)
+  --json             print one JSON line (chainId, nodes with pid and URLs) instead of a table
+  -h, --help         show this text
+`;
 
 export interface DevnetCommandArgs {
   /** Number of anvil nodes. */

@@ -28,6 +28,6 @@ export {
   NodeStartError,
   UnknownNodeError,
 } from './errors.js';
-export { runDevnetCommand } from './cli.js';
+export { DEVNET_USAGE, runDevnetCommand } from './cli.js';
 export type { DevnetCommandArgs, DevnetCommandIo } from './cli.js';
 export { anvilBinaryPath } from './anvil-binary.js';

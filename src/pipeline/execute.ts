@@ -1,4 +1,3 @@
-import { keccak256 } from 'viem/utils';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
 import type { MethodPolicy } from '../jsonrpc/method-policy.js';
@@ -135,7 +134,7 @@ async function routeToProviders(
   if (race.nullAnswer) return { body: { result: null }, providerId: race.nullAnswer.provider.id, attempts, outcome: 'success', hedged };
   if (race.lastFailure) {
     const retryAfterMs = race.onlyRateLimits ? minDefined(race.rateLimitedRetryAfterMs, selection.retryAfterMs) : undefined;
-    return { ...failureAnswer(race.lastFailure, attempts, retryAfterMs, { chain, method, params, policy, route, logger: deps.logger }), hedged };
+    return { ...(await failureAnswer(race.lastFailure, attempts, retryAfterMs, { chain, method, params, policy, route, logger: deps.logger })), hedged };
   }
   if (selection.retryAfterMs !== undefined && selection.candidates.length === 0) return rateLimitedAnswer(selection.retryAfterMs, 0);
   if (route.deadline - chain.now() <= 0) return lassoAnswer(new RpcError(RpcErrorCode.Timeout, 'request deadline expired before any provider answered'), 'failed');
@@ -159,7 +158,7 @@ interface FailureContext {
   logger: Logger;
 }
 
-function failureAnswer(last: AttemptResult, attempts: number, rateLimitedRetryAfterMs: number | undefined, ctx: FailureContext): RoutedResponse {
+async function failureAnswer(last: AttemptResult, attempts: number, rateLimitedRetryAfterMs: number | undefined, ctx: FailureContext): Promise<RoutedResponse> {
   const { outcome, provider } = last;
   const classification = last.classification as Classification;
   // Deterministic and capability errors are the upstream's own answer: pass them through untouched.
@@ -195,7 +194,9 @@ function mayHaveReachedUpstream(outcome: AttemptOutcome): boolean {
  * so the client must check for itself. For a raw transaction the hash is known without the
  * provider (keccak of the signed bytes), which is what the client looks it up by.
  */
-function unknownWriteAnswer(method: string, params: unknown, providerId: string, cause: string, attempts: number): RoutedResponse {
+async function unknownWriteAnswer(method: string, params: unknown, providerId: string, cause: string, attempts: number): Promise<RoutedResponse> {
+  // Loaded on first use: this path is rare, and viem's hashing is not worth a slower start.
+  const { keccak256 } = await import('viem/utils');
   const rawTx = method === 'eth_sendRawTransaction' && Array.isArray(params) ? params[0] : undefined;
   const error =
     typeof rawTx === 'string' && /^0x([0-9a-fA-F]{2})+$/.test(rawTx)
