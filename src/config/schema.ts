@@ -5,12 +5,13 @@
  */
 import { z } from 'zod';
 import { trustedProxyProblem } from '../front-door/client-ip.js';
+import { STRATEGY_NAMES } from '../routing/strategies.js';
 
 /** Chain names and provider ids: used in URLs, metric labels and logs. */
 export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
 const METHOD_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-export const STRATEGY_NAMES = ['fastest', 'latency-weighted', 'load-balanced', 'round-robin', 'priority'] as const;
+export { STRATEGY_NAMES };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 // `${PORT}` substitution yields strings: accept numeric / boolean strings where numbers / booleans

@@ -1,4 +1,5 @@
 import { LatencyWindow } from './latency-window.js';
+import type { TailLatency } from './score.js';
 
 export interface EvidenceOptions {
   /**
@@ -193,6 +194,17 @@ export class EvidenceStore {
   latencyQuantileMs(providerId: string, method: string, q: number, minSamples = this.#minSamples): number | undefined {
     const m = this.#providers.get(providerId)?.methods.get(method);
     return m !== undefined && m.recent.count >= minSamples ? m.recent.quantile(q) : undefined;
+  }
+
+  /**
+   * Recent p50 / p90 / p99 of successful attempts of (provider, method), once `minSamples` are known
+   * and the last attempt is at most `maxAgeMs` old (a window nobody refreshes would vouch for a
+   * provider long after it changed); undefined otherwise.
+   */
+  tailLatency(providerId: string, method: string, maxAgeMs = Infinity): TailLatency | undefined {
+    const m = this.#providers.get(providerId)?.methods.get(method);
+    if (m === undefined || m.recent.count < this.#minSamples || this.#now() - (m.lastSeenAt ?? -Infinity) > maxAgeMs) return undefined;
+    return { p50: m.recent.quantile(0.5) as number, p90: m.recent.quantile(0.9) as number, p99: m.recent.quantile(0.99) as number };
   }
 
   /** Samples behind `latencyMs` for (provider, method). */

@@ -1,7 +1,11 @@
-/** How candidates are ordered for a request (DESIGN.md "Strategies"). */
-export type StrategyName = 'fastest' | 'latency-weighted' | 'load-balanced' | 'round-robin' | 'priority';
+import { isSaturated, scoreCandidate } from './score.js';
+import type { ScoreEvidence, ScoreOptions } from './score.js';
 
-export const STRATEGY_NAMES: readonly StrategyName[] = ['fastest', 'latency-weighted', 'load-balanced', 'round-robin', 'priority'];
+/** The strategies, by the name config and URLs use. */
+export const STRATEGY_NAMES = ['best', 'fastest', 'latency-weighted', 'load-balanced', 'round-robin', 'priority'] as const;
+
+/** How candidates are ordered for a request. */
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export function isStrategyName(value: string): value is StrategyName {
   return (STRATEGY_NAMES as readonly string[]).includes(value);
@@ -13,6 +17,8 @@ export interface RankCandidate {
   priority: number;
   /** Latency evidence for (provider, method); undefined = unmeasured. */
   latencyMs: number | undefined;
+  /** `best` only: what the candidate's score is computed from. Without it, `latencyMs` stands for every quantile. */
+  evidence?: ScoreEvidence;
 }
 
 export interface Strategy {
@@ -37,11 +43,23 @@ export interface StrategyDeps {
    * traffic to the fastest while a provider 2x slower still gets 1/8 of its share. @default 3
    */
   weightExponent?: number;
+  /**
+   * `best` only: candidates whose score is within this fraction of the best one's (plus
+   * `tieMarginMs`) count as equally good and share the traffic at random; all others get user
+   * traffic only as failover targets, or when everything better is saturated. @default 0.1
+   */
+  tieMargin?: number;
+  /** `best` only: absolute part of the tie margin, in ms (below it, differences are noise). @default 1 */
+  tieMarginMs?: number;
+  /** `best` only: costs behind the score. */
+  score?: ScoreOptions;
 }
 
 /** Creates a strategy. Each instance has its own state (the round-robin counter). */
 export function createStrategy(name: StrategyName, deps: StrategyDeps): Strategy {
   switch (name) {
+    case 'best':
+      return best(deps.random, deps.tieMargin ?? 0.1, deps.tieMarginMs ?? 1, deps.score ?? {});
     case 'fastest':
       return fastest(deps.random, deps.exploreProbability ?? 0.2);
     case 'latency-weighted':
@@ -84,6 +102,57 @@ function fastest(random: () => number, explore: number): Strategy {
       }
       return [best, ...unmeasured, ...rest];
     },
+  };
+}
+
+/**
+ * Lowest score first, never sampling slower providers with user traffic: their evidence is kept fresh
+ * off the request path (head polls, hedges, failovers). Candidates within the tie margin of the best
+ * share its traffic at random, saturated ones go behind every unsaturated one (load sheds to the
+ * next best instead of queueing), and unmeasured ones go right after the first, as its failover
+ * target. With nothing measured, priority order.
+ */
+function best(random: () => number, tieMargin: number, tieMarginMs: number, scoreOptions: ScoreOptions): Strategy {
+  return {
+    name: 'best',
+    order(candidates) {
+      const measured: { c: RankCandidate; score: number; saturated: boolean }[] = [];
+      const unmeasured: RankCandidate[] = [];
+      for (const c of candidates) {
+        const evidence = c.evidence ?? evidenceFromLatency(c.latencyMs);
+        const score = scoreCandidate(evidence, scoreOptions);
+        if (score === undefined) unmeasured.push(c);
+        else measured.push({ c, score, saturated: isSaturated(evidence) });
+      }
+      unmeasured.sort(byPriority);
+      if (measured.length === 0) return unmeasured;
+      measured.sort((a, b) => Number(a.saturated) - Number(b.saturated) || a.score - b.score || byPriority(a.c, b.c));
+      const lead = measured[0] as (typeof measured)[number];
+      const limit = lead.score * (1 + tieMargin) + tieMarginMs;
+      let ties = 1;
+      while (ties < measured.length) {
+        const next = measured[ties] as (typeof measured)[number];
+        if (next.saturated !== lead.saturated || next.score > limit) break;
+        ties++;
+      }
+      if (ties > 1) {
+        const pick = Math.min(ties - 1, Math.floor(random() * ties));
+        measured.unshift(...measured.splice(pick, 1));
+      }
+      const [first, ...rest] = measured.map((m) => m.c) as [RankCandidate, ...RankCandidate[]];
+      return [first, ...unmeasured, ...rest];
+    },
+  };
+}
+
+function evidenceFromLatency(latencyMs: number | undefined): ScoreEvidence {
+  return {
+    latency: latencyMs === undefined ? undefined : { p50: latencyMs, p90: latencyMs, p99: latencyMs },
+    errorRate: undefined,
+    lagBlocks: 0,
+    inFlight: 0,
+    capacity: Infinity,
+    recentlyRateLimited: false,
   };
 }
 

@@ -150,3 +150,20 @@ describe('EvidenceStore: bounds and snapshot', () => {
     expect(evidence.snapshot()).toEqual({ providers: [] });
   });
 });
+
+describe('EvidenceStore: tail latency', () => {
+  it('reports p50 / p90 / p99 of recent successes once minSamples are known, and nothing when stale', () => {
+    const { evidence, clock } = setup();
+    evidence.recordSuccess('a', 'eth_call', 10);
+    evidence.recordSuccess('a', 'eth_call', 10);
+    expect(evidence.tailLatency('a', 'eth_call')).toBeUndefined();
+    for (let i = 0; i < 97; i++) evidence.recordSuccess('a', 'eth_call', 10);
+    evidence.recordSuccess('a', 'eth_call', 200);
+    expect(evidence.tailLatency('a', 'eth_call')).toEqual({ p50: 10, p90: 10, p99: 10 });
+    for (let i = 0; i < 8; i++) evidence.recordSuccess('a', 'eth_call', 200);
+    expect(evidence.tailLatency('a', 'eth_call')).toEqual({ p50: 10, p90: 10, p99: 200 });
+    clock.t += 10_001;
+    expect(evidence.tailLatency('a', 'eth_call', 10_000)).toBeUndefined();
+    expect(evidence.tailLatency('a', 'eth_call')?.p50).toBe(10);
+  });
+});

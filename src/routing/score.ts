@@ -1,0 +1,87 @@
+/**
+ * The score of one candidate for the `best` strategy: the expected cost, in ms, of sending one
+ * request to it now. Built from recent tail latency (not only a mean: a provider with a good median
+ * and a bad p99 makes users wait), its failure rate (a failed attempt costs a failover), rate-limit
+ * trouble, how far it lags the chain head, and the queue its in-flight attempts imply. Pure: the
+ * caller gathers the evidence.
+ */
+
+/** Recent latency quantiles of successful attempts, in ms. */
+export interface TailLatency {
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+/** Everything a candidate's score is computed from. */
+export interface ScoreEvidence {
+  /** Undefined: not measured yet (the candidate has no score). */
+  latency: TailLatency | undefined;
+  /** Share of recent attempts that failed (timeouts included); undefined when none were recorded. */
+  errorRate: number | undefined;
+  /** Blocks behind the chain head. */
+  lagBlocks: number;
+  /** Attempts in flight on the provider now. */
+  inFlight: number;
+  /** Attempts the provider serves at once before requests queue (its connection pool size). */
+  capacity: number;
+  /** The provider was rate limited recently (its cooldown is over, the risk is not). */
+  recentlyRateLimited: boolean;
+}
+
+export interface ScoreOptions {
+  /**
+   * Cost of one failed attempt, in ms: roughly what a failover adds (an attempt timeout, then the
+   * next provider). A 5% failure rate thus costs 10 ms by default.
+   * @default 200
+   */
+  failureCostMs?: number;
+  /** Cost per block of lag behind the chain head, in ms (its answers may be stale or null). @default 20 */
+  lagCostMs?: number;
+  /** Cost of a recent rate limit, in ms (the next 429 is likely). @default 50 */
+  rateLimitCostMs?: number;
+}
+
+export const DEFAULT_SCORE_OPTIONS: Required<ScoreOptions> = { failureCostMs: 200, lagCostMs: 20, rateLimitCostMs: 50 };
+
+/**
+ * Weighted blend of median and tail: half of requests see about the median, and the tail is what a
+ * user's p99 inherits.
+ */
+export function tailCostMs(latency: TailLatency): number {
+  return 0.5 * latency.p50 + 0.3 * latency.p90 + 0.2 * latency.p99;
+}
+
+/** True when every connection to the provider is busy: a new request would queue behind them. */
+export function isSaturated(evidence: Pick<ScoreEvidence, 'inFlight' | 'capacity'>): boolean {
+  return evidence.inFlight >= evidence.capacity;
+}
+
+/** Expected cost in ms (lower is better); undefined for an unmeasured candidate. */
+export function scoreCandidate(evidence: ScoreEvidence, options: ScoreOptions = {}): number | undefined {
+  const { latency } = evidence;
+  if (latency === undefined) return undefined;
+  const o = { ...DEFAULT_SCORE_OPTIONS, ...options };
+  // A request beyond the pool waits for a connection: about one median per full round of the pool.
+  const queued = Math.max(0, evidence.inFlight + 1 - evidence.capacity);
+  const queueMs = evidence.capacity > 0 ? (queued / evidence.capacity) * latency.p50 : 0;
+  return (
+    tailCostMs(latency) +
+    queueMs +
+    (evidence.errorRate ?? 0) * o.failureCostMs +
+    Math.max(0, evidence.lagBlocks) * o.lagCostMs +
+    (evidence.recentlyRateLimited ? o.rateLimitCostMs : 0)
+  );
+}
+
+/**
+ * A candidate's latency for a method it has no fresh samples of, from its probe latency (head polls:
+ * its network distance) plus what the method costs over the probe on a reference provider that has
+ * both (the method's own work, about the same on every provider). Without a reference, the probe
+ * latency alone.
+ */
+export function estimateTail(probe: TailLatency, reference: { method: TailLatency; probe: TailLatency } | undefined): TailLatency {
+  if (reference === undefined) return probe;
+  const extra = (q: keyof TailLatency): number => Math.max(0, reference.method[q] - reference.probe[q]);
+  return { p50: probe.p50 + extra('p50'), p90: probe.p90 + extra('p90'), p99: probe.p99 + extra('p99') };
+}
