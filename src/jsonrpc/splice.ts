@@ -1,0 +1,37 @@
+import type { JsonRpcId } from './types.js';
+
+/**
+ * Client answers built around result bytes, without re-serialising the result:
+ * `{"jsonrpc":"2.0","id":<the client's id as it wrote it>,"result":` + result bytes + `}`.
+ * Answers are segment lists (see byte-segments.ts) so that a large result is never copied to be
+ * framed; a socket writes the segments in order.
+ */
+
+const RESULT_TAIL = Buffer.from('}');
+const BATCH_OPEN = Buffer.from('[');
+const BATCH_SEPARATOR = Buffer.from(',');
+const BATCH_CLOSE = Buffer.from(']');
+
+/**
+ * The id as the client wrote it: `rawId` (from parsePayload, for numbers a double cannot
+ * reproduce) when there is one, else the canonical JSON of the id.
+ */
+export function idText(id: JsonRpcId | undefined, rawId: string | undefined): string {
+  return rawId ?? JSON.stringify(id ?? null);
+}
+
+/** A success answer for the client's id around the result's segments. */
+export function splicedSuccess(clientIdText: string, result: readonly Buffer[]): Buffer[] {
+  return [Buffer.from(`{"jsonrpc":"2.0","id":${clientIdText},"result":`, 'utf8'), ...result, RESULT_TAIL];
+}
+
+/** A batch answer: the answers in order, each one's segments kept as they are. */
+export function splicedBatch(answers: ReadonlyArray<readonly Buffer[]>): Buffer[] {
+  const out: Buffer[] = [BATCH_OPEN];
+  answers.forEach((answer, i) => {
+    if (i > 0) out.push(BATCH_SEPARATOR);
+    for (const segment of answer) out.push(segment);
+  });
+  out.push(BATCH_CLOSE);
+  return out;
+}
