@@ -151,6 +151,9 @@ export function classifyOutcome(outcome: AttemptOutcome, method: string): Classi
       return failure('network', 'network');
     case 'bad_response':
       return failure('other', outcome.reason);
+    case 'too_large':
+      // Every provider would send the same answer: the request asked for too much.
+      return deterministic('response_too_large');
     case 'http_error':
       return classifyHttpStatus(outcome.httpStatus, outcome.retryAfterMs);
     case 'rpc_error':

@@ -1,9 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Transform } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { DeadlineWatcher } from './attempt-deadlines.js';
 import type { WatchedAttempt } from './attempt-deadlines.js';
-import { isErrorObject } from './outcome.js';
+import { joined, sliceChunks } from '../jsonrpc/byte-segments.js';
+import { ResponseScanner } from '../jsonrpc/response-scanner.js';
+import type { ByteRange } from '../jsonrpc/response-scanner.js';
+import { ResultBytes } from '../jsonrpc/result-bytes.js';
+import { isErrorObject, resultOutcome } from './outcome.js';
 import type { AttemptOutcome } from './outcome.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -14,7 +20,14 @@ export interface HttpUpstreamOptions {
   connections?: number;
   /** How long an idle keep-alive socket is kept. @default 30_000 */
   keepAliveTimeoutMs?: number;
+  /**
+   * Largest accepted answer, in bytes after decompression; a larger one ends the attempt as
+   * `too_large`. @default DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES (64 MiB)
+   */
+  maxResponseBytes?: number;
 }
+
+export const DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES = 64 * 1_048_576;
 
 export interface UpstreamCall {
   method: string;
@@ -40,6 +53,7 @@ export class HttpUpstream {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly headers: Record<string, string>;
+  private readonly maxResponseBytes: number;
   private nextId = 1;
   /** When any request to this upstream last got response headers (performance.now()); set by its attempts. */
   lastAnswerAt = -Infinity;
@@ -49,7 +63,9 @@ export class HttpUpstream {
   constructor(options: HttpUpstreamOptions) {
     const url = new URL(options.url);
     this.path = `${url.pathname}${url.search}`;
-    this.headers = { 'content-type': 'application/json', accept: 'application/json' };
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES;
+    // Large answers (logs, blocks, traces) shrink 3-10x: most hosted providers compress on request.
+    this.headers = { 'content-type': 'application/json', accept: 'application/json', 'accept-encoding': 'gzip' };
     if (url.username || url.password) {
       const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
       this.headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
@@ -65,7 +81,7 @@ export class HttpUpstream {
     const id = this.nextId++;
     const body = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(call.method)},"params":${JSON.stringify(call.params ?? [])}}`;
     return new Promise((resolve) => {
-      const attempt = new HttpAttempt(this, id, call, resolve);
+      const attempt = new HttpAttempt(this, id, call, this.maxResponseBytes, resolve);
       this.deadlines.watch(attempt);
       this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body }, attempt);
     });
@@ -85,8 +101,10 @@ class AttemptTimeoutError extends Error {
 }
 
 /**
- * One request to the upstream, as an undici dispatch handler: the response body is collected as
- * Buffers and read once at the end, without the stream undici's request() API builds around it.
+ * One request to the upstream, as an undici dispatch handler. The body is decoded (gzip, deflate)
+ * as a stream and fed chunk by chunk to the response scanner, which validates it and finds the
+ * envelope as it arrives: the chunks are kept as they are (never joined or turned into a string),
+ * and the result is handed on as slices of them.
  */
 class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
   readonly startedAt = performance.now();
@@ -97,12 +115,15 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
   private controller: Dispatcher.DispatchController | undefined;
   private statusCode = 0;
   private retryAfter: string | string[] | undefined;
-  private readonly chunks: Buffer[] = [];
+  private readonly scanner = new ResponseScanner();
+  private decoder: Transform | undefined;
+  private wireBytes = 0;
 
   constructor(
     private readonly upstream: HttpUpstream,
     private readonly id: number,
     call: UpstreamCall,
+    private readonly maxResponseBytes: number,
     private readonly resolve: (outcome: AttemptOutcome) => void,
   ) {
     this.timeoutMs = call.timeoutMs;
@@ -122,28 +143,67 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
     this.upstream.lastAnswerAt = performance.now();
     this.statusCode = statusCode;
     this.retryAfter = headers['retry-after'];
+    const encoding = headers['content-encoding']?.trim().toLowerCase();
+    if (encoding === 'gzip' || encoding === 'x-gzip') this.decoder = createGunzip();
+    else if (encoding === 'deflate') this.decoder = createInflate();
+    else if (encoding !== undefined && encoding !== 'identity' && encoding !== '') return this.fail({ type: 'bad_response', reason: 'bad_encoding' });
+    if (this.decoder === undefined) {
+      // The whole answer is announced too large: no need to read it.
+      const length = Number(headers['content-length']);
+      if (length > this.maxResponseBytes) return this.fail({ type: 'too_large', limitBytes: this.maxResponseBytes });
+      return;
+    }
+    this.decoder.on('data', (chunk: Buffer) => this.take(chunk));
+    this.decoder.once('error', () => this.fail({ type: 'bad_response', reason: 'bad_encoding' }));
+    this.decoder.once('end', () => this.finish());
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
+    this.wireBytes += chunk.length;
+    if (this.decoder === undefined) this.take(chunk);
+    else if (!this.settled) this.decoder.write(chunk);
   }
 
   onResponseEnd(): void {
-    const text = (this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks)).toString('utf8');
-    this.settle(interpretResponse(this.statusCode, parseRetryAfter(this.retryAfter), text, this.id));
+    if (this.decoder === undefined) this.finish();
+    else this.decoder.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    this.decoder?.destroy();
     const code = errorCode(err);
     this.settle({ type: 'network', code, neverSent: NEVER_SENT_CODES.has(code) });
   }
 
   expire(afterMs: number): void {
     if (this.settled) return;
-    this.settle({ type: 'timeout', afterMs });
-    // Aborting destroys the connection, so a late answer can never be read as the answer to a
-    // later request on a reused socket.
-    this.controller?.abort(new AttemptTimeoutError(afterMs));
+    this.fail({ type: 'timeout', afterMs }, new AttemptTimeoutError(afterMs));
+  }
+
+  /** One decoded chunk of the body. */
+  private take(chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.scanner.length + chunk.length > this.maxResponseBytes) {
+      this.fail({ type: 'too_large', limitBytes: this.maxResponseBytes });
+      return;
+    }
+    this.scanner.push(chunk);
+  }
+
+  private finish(): void {
+    if (this.settled) return;
+    this.settle(interpretResponse(this.statusCode, parseRetryAfter(this.retryAfter), this.scanner, this.id, this.wireBytes));
+  }
+
+  /**
+   * Ends the attempt before its body ended. Aborting destroys the connection, so the rest of this
+   * answer can never be read as the answer to a later request on a reused socket.
+   */
+  private fail(outcome: AttemptOutcome, reason: Error = new AnswerRefusedError(outcome.type)): void {
+    if (this.settled) return;
+    this.settle(outcome);
+    this.decoder?.destroy();
+    this.controller?.abort(reason);
   }
 
   private settle(outcome: AttemptOutcome): void {
@@ -154,35 +214,44 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
   }
 }
 
-function interpretResponse(statusCode: number, retryAfterMs: number | undefined, text: string, id: number): AttemptOutcome {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    if (statusCode >= 300) return httpError(statusCode, retryAfterMs, text);
-    return { type: 'bad_response', reason: 'invalid_json' };
+class AnswerRefusedError extends Error {
+  constructor(why: string) {
+    super(`upstream answer refused: ${why}`);
+    this.name = 'AnswerRefusedError';
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    if (statusCode >= 300) return httpError(statusCode, retryAfterMs, text);
+}
+
+function interpretResponse(statusCode: number, retryAfterMs: number | undefined, scanner: ResponseScanner, id: number, wireBytes: number): AttemptOutcome {
+  const scan = scanner.finish();
+  if (!scan.ok || scan.envelope === undefined) {
+    if (statusCode >= 300) return httpError(statusCode, retryAfterMs, scanner.seenChunks);
+    if (!scan.ok) return { type: 'bad_response', reason: scan.reason === 'truncated' ? 'truncated' : 'invalid_json' };
     return { type: 'bad_response', reason: 'not_jsonrpc' };
   }
-  const message = payload as Record<string, unknown>;
-  const error = message.error;
+  const chunks = scanner.seenChunks;
+  const envelope = scan.envelope;
+  const answeredId = envelope.id === undefined ? undefined : parseRange(chunks, envelope.id);
+  const error = envelope.error === undefined ? undefined : parseRange(chunks, envelope.error);
   if (isErrorObject(error)) {
     // Some providers answer errors with id null (e.g. rate limiters in front of the node).
-    if (message.id !== id && message.id !== null) return { type: 'bad_response', reason: 'wrong_id' };
+    if (answeredId !== id && answeredId !== null) return { type: 'bad_response', reason: 'wrong_id' };
     return retryAfterMs === undefined
       ? { type: 'rpc_error', error, httpStatus: statusCode }
       : { type: 'rpc_error', error, httpStatus: statusCode, retryAfterMs };
   }
-  if (statusCode >= 300) return httpError(statusCode, retryAfterMs, text);
-  if (!('result' in message)) return { type: 'bad_response', reason: 'not_jsonrpc' };
-  if (message.id !== id) return { type: 'bad_response', reason: 'wrong_id' };
-  return { type: 'result', result: message.result };
+  if (statusCode >= 300) return httpError(statusCode, retryAfterMs, chunks);
+  if (envelope.result === undefined) return { type: 'bad_response', reason: 'not_jsonrpc' };
+  if (answeredId !== id) return { type: 'bad_response', reason: 'wrong_id' };
+  return resultOutcome(ResultBytes.fromScannedBody(chunks, envelope), { wireBytes, bodyBytes: scan.length });
 }
 
-function httpError(httpStatus: number, retryAfterMs: number | undefined, text: string): AttemptOutcome {
-  const bodySnippet = text.slice(0, 200);
+/** A small member of a validated body (id, error object), parsed. */
+function parseRange(chunks: readonly Buffer[], range: ByteRange): unknown {
+  return JSON.parse(joined(sliceChunks(chunks, range.start, range.end)).toString('utf8'));
+}
+
+function httpError(httpStatus: number, retryAfterMs: number | undefined, chunks: readonly Buffer[]): AttemptOutcome {
+  const bodySnippet = joined(sliceChunks(chunks, 0, 800)).toString('utf8').slice(0, 200);
   return retryAfterMs === undefined
     ? { type: 'http_error', httpStatus, bodySnippet }
     : { type: 'http_error', httpStatus, retryAfterMs, bodySnippet };

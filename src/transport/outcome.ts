@@ -1,3 +1,4 @@
+import type { ResultBytes } from '../jsonrpc/result-bytes.js';
 import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
 
 /**
@@ -6,14 +7,22 @@ import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
  * (src/resilience/classify.ts).
  */
 export type AttemptOutcome =
-  /** A well-formed JSON-RPC success for our request id. */
-  | { type: 'result'; result: unknown }
+  /**
+   * A well-formed JSON-RPC success for our request id: the result's validated bytes, and `result`,
+   * the parsed value, built on first read (see resultOutcome).
+   */
+  | ResultOutcome
   /** A well-formed JSON-RPC error object (any HTTP status). */
   | { type: 'rpc_error'; error: JsonRpcErrorObject; httpStatus: number; retryAfterMs?: number }
   /** Non-2xx HTTP status without a usable JSON-RPC error body. */
   | { type: 'http_error'; httpStatus: number; retryAfterMs?: number; bodySnippet: string }
-  /** The body was not valid JSON, not JSON-RPC, or answered another id. */
-  | { type: 'bad_response'; reason: 'invalid_json' | 'not_jsonrpc' | 'wrong_id' }
+  /** The body was not valid JSON (or ended inside a value), not JSON-RPC, or answered another id. */
+  | { type: 'bad_response'; reason: 'invalid_json' | 'truncated' | 'bad_encoding' | 'not_jsonrpc' | 'wrong_id' }
+  /**
+   * The answer grew past the configured cap on one upstream answer (`limitBytes`). The request
+   * asked for too much, whoever serves it: not the provider's failure.
+   */
+  | { type: 'too_large'; limitBytes: number }
   /** No answer within the attempt timeout. */
   | { type: 'timeout'; afterMs: number }
   /**
@@ -59,6 +68,8 @@ const BAD_RESPONSE_CAUSES: Readonly<Record<Extract<AttemptOutcome, { type: 'bad_
   invalid_json: 'answer was not valid JSON',
   not_jsonrpc: 'answer was not JSON-RPC',
   wrong_id: 'answer carried another request id',
+  truncated: 'answer ended before its JSON did',
+  bad_encoding: 'answer could not be decompressed',
 };
 
 /**
@@ -78,6 +89,8 @@ export function describeOutcome(outcome: AttemptOutcome): string {
       return `HTTP ${outcome.httpStatus}`;
     case 'bad_response':
       return BAD_RESPONSE_CAUSES[outcome.reason];
+    case 'too_large':
+      return `answer larger than the limit of ${outcome.limitBytes} bytes`;
     case 'timeout':
       return `timed out after ${formatDuration(outcome.afterMs)}`;
     case 'network':
@@ -91,4 +104,29 @@ function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = Math.round(ms / 100) / 10;
   return `${seconds} s`;
+}
+
+export interface ResultOutcome {
+  readonly type: 'result';
+  readonly bytes: ResultBytes;
+  /** The parsed result: parsed on first read, so only readers that need the value pay for it. */
+  readonly result: unknown;
+  /** Size of the whole answer as it came over the wire (maybe compressed) and decoded; HTTP only. */
+  readonly received?: AnswerSize;
+}
+
+export interface AnswerSize {
+  wireBytes: number;
+  bodyBytes: number;
+}
+
+export function resultOutcome(bytes: ResultBytes, received?: AnswerSize): ResultOutcome {
+  return {
+    type: 'result',
+    bytes,
+    ...(received && { received }),
+    get result() {
+      return bytes.value();
+    },
+  };
 }

@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { redactUrl, redactUrlsInText } from '../config/redact.js';
+import { ResultBytes } from '../jsonrpc/result-bytes.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
-import { isErrorObject } from './outcome.js';
+import { isErrorObject, resultOutcome } from './outcome.js';
 import type { AttemptOutcome } from './outcome.js';
 
 /**
@@ -539,7 +540,7 @@ export class WsUpstream extends EventEmitter<{ state: [WsStateChange] }> {
       entry.resolve({ type: 'rpc_error', error: m.error, httpStatus: 200 });
     } else if ('result' in m) {
       entry.onResult?.(m.result);
-      entry.resolve({ type: 'result', result: m.result });
+      entry.resolve(resultOutcome(ResultBytes.fromValue(m.result)));
     } else {
       entry.resolve({ type: 'bad_response', reason: 'not_jsonrpc' });
     }

@@ -9,6 +9,8 @@ import {
 } from '../../../src/resilience/index.js';
 import type { Classification } from '../../../src/resilience/index.js';
 import type { AttemptOutcome } from '../../../src/transport/outcome.js';
+import { resultOutcome } from '../../../src/transport/outcome.js';
+import { ResultBytes } from '../../../src/jsonrpc/result-bytes.js';
 
 function rpc(code: number, message: string, opts: { httpStatus?: number; data?: unknown; retryAfterMs?: number } = {}): AttemptOutcome {
   const error = opts.data === undefined ? { code, message } : { code, message, data: opts.data };
@@ -25,7 +27,7 @@ function classify(outcome: AttemptOutcome, method = 'eth_call'): Classification 
 
 describe('classifyOutcome: transport-level outcomes', () => {
   it('returns null for a result', () => {
-    expect(classifyOutcome({ type: 'result', result: '0x1' }, 'eth_blockNumber')).toBeNull();
+    expect(classifyOutcome(resultOutcome(ResultBytes.fromValue('0x1')), 'eth_blockNumber')).toBeNull();
   });
 
   it('maps timeout, network and bad responses to provider_failure with the right breaker kind', () => {

@@ -84,11 +84,7 @@ describe('WsUpstream', () => {
     const ws = upstream(n.url());
     expect(await ws.waitOpen(2_000)).toBe(true);
     const results = await Promise.all([ws.request('a'), ws.request('b'), ws.request('c')]);
-    expect(results).toEqual([
-      { type: 'result', result: 'r1' },
-      { type: 'result', result: 'r2' },
-      { type: 'result', result: 'r3' },
-    ]);
+    expect(results.map((r) => r.type === 'result' && r.result)).toEqual(['r1', 'r2', 'r3']);
     expect(n.received.map((m) => m.id)).toEqual([1, 2, 3]);
   });
 
