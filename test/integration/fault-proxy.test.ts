@@ -5,10 +5,12 @@ import WebSocket from 'ws';
 import {
   FaultProxy,
   FaultRuleError,
+  LOGS_RANGE_VENDORS,
   startControlServer,
   startStaticUpstream,
   type ControlServer,
   type FaultRule,
+  type LogsRangeVendor,
   type StaticUpstream,
 } from '../../src/chaos/index.js';
 import { anvilBinaryPath } from '../../src/devnet/anvil-binary.js';
@@ -214,6 +216,56 @@ describe('FaultProxy over HTTP (static upstream)', () => {
     }
     expect(() => proxy.setFaults([{ type: 'rewrite_result' }])).toThrow(FaultRuleError);
     expect(() => proxy.setFaults([{ type: 'rewrite_result', addHex: 1, replace: '0x1' }])).toThrow(FaultRuleError);
+  });
+
+  it('logs_range_cap refuses wide eth_getLogs ranges with the vendor error, resolving tags against the head', async () => {
+    upstream.setHandler((req) => (req.method === 'eth_getLogs' ? { result: [] } : undefined));
+    try {
+      const cap = proxy.addFault({ type: 'logs_range_cap', maxBlocks: 100, vendor: 'quicknode' });
+      const getLogs = (filter: object, id: unknown = nextId++): Promise<HttpResult> => post(proxy.httpUrl, rpcBody('eth_getLogs', id, [filter]));
+      expect(JSON.parse((await getLogs({ fromBlock: '0x0', toBlock: '0x63' }, 1)).text)).toEqual({ jsonrpc: '2.0', id: 1, result: [] });
+      const refused = await getLogs({ fromBlock: '0x0', toBlock: '0x64' }, 2);
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.text)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32614, message: 'eth_getLogs is limited to a 100 range' } });
+      // The static upstream's head is 0x1234: an omitted toBlock means the head.
+      expect(JSON.parse((await getLogs({ fromBlock: '0x1200' })).text).result).toEqual([]);
+      expect(JSON.parse((await getLogs({ fromBlock: '0x11d0' })).text).error.code).toBe(-32614);
+      expect(JSON.parse((await getLogs({ fromBlock: 'earliest', toBlock: 'latest' })).text).error.code).toBe(-32614);
+      expect(JSON.parse((await getLogs({ blockHash: `0x${'ab'.repeat(32)}` })).text).result).toEqual([]);
+
+      const batch = await post(
+        proxy.httpUrl,
+        JSON.stringify([
+          { jsonrpc: '2.0', id: 'wide', method: 'eth_getLogs', params: [{ fromBlock: '0x0', toBlock: '0x1000' }] },
+          { jsonrpc: '2.0', id: 'head', method: 'eth_blockNumber', params: [] },
+        ]),
+      );
+      expect(batch.status).toBe(200);
+      const items = JSON.parse(batch.text) as { id: string; result?: string; error?: { code: number } }[];
+      expect(new Map(items.map((i) => [i.id, i.result ?? i.error?.code]))).toEqual(new Map<string, unknown>([['wide', -32614], ['head', '0x1234']]));
+      expect(cap.applied).toBe(4);
+    } finally {
+      upstream.setHandler(undefined);
+    }
+  });
+
+  it('logs_range_cap speaks each vendor\'s error', async () => {
+    const expected: Record<LogsRangeVendor, { code: number; text: string | RegExp }> = {
+      alchemy: { code: -32602, text: 'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters and the response size limit, this block range should work: [0x10, 0x7df]' },
+      alchemy_range: { code: -32600, text: 'You can make eth_getLogs requests with up to a 2000 block range. Based on your parameters, this block range should work: [0x10, 0x7df]' },
+      infura: { code: -32005, text: 'query returned more than 10000 results. Try with this block range [0x10, 0x7df].' },
+      quicknode: { code: -32614, text: 'eth_getLogs is limited to a 2,000 range' },
+      frontier: { code: -32603, text: 'block range is too wide (maximum 2000)' },
+      bsc: { code: -32000, text: 'exceed maximum block range: 2000' },
+      reth: { code: -32602, text: 'query exceeds max block range 2000' },
+      tenderly: { code: -32602, text: 'invalid params' },
+    };
+    for (const vendor of LOGS_RANGE_VENDORS) {
+      proxy.setFaults([{ type: 'logs_range_cap', maxBlocks: 2000, vendor }]);
+      const answer = JSON.parse((await post(proxy.httpUrl, rpcBody('eth_getLogs', 1, [{ fromBlock: '0x10', toBlock: '0x1000' }]))).text);
+      expect(answer.error, vendor).toMatchObject({ code: expected[vendor].code, message: expected[vendor].text });
+    }
+    expect(JSON.parse((await post(proxy.httpUrl, rpcBody('eth_getLogs', 1, [{ fromBlock: '0x10', toBlock: '0x1000' }]))).text).error.data).toEqual({ payload: 'range 4081 is bigger than range limit 2000' });
   });
 
   it('slow_body trickles the real response', async () => {
@@ -518,6 +570,24 @@ describe('FaultProxy over WebSocket (anvil)', () => {
     await mine();
     await waitFor(() => c.notifications.length >= 1, { timeoutMs: 3000, what: 'a newHeads notification' });
     expect(Number(c.notifications[0]!.params.result.number)).toBe(head + 1);
+  });
+
+  it('logs_range_cap refuses wide eth_getLogs ranges over WS and forwards the rest', async () => {
+    const c = await open();
+    await mine();
+    await mine();
+    const cap = proxy.addFault({ type: 'logs_range_cap', maxBlocks: 2, vendor: 'bsc' });
+    expect((await c.call('eth_getLogs', [{ fromBlock: '0x0', toBlock: '0x1' }])).result).toEqual([]);
+    expect((await c.call('eth_getLogs', [{ fromBlock: 'earliest' }])).error).toEqual({ code: -32000, message: 'exceed maximum block range: 2' });
+    const before = c.raw.length;
+    c.ws.send(JSON.stringify([
+      { jsonrpc: '2.0', id: 'wide', method: 'eth_getLogs', params: [{ fromBlock: '0x0', toBlock: 'latest' }] },
+      { jsonrpc: '2.0', id: 'chain', method: 'eth_chainId', params: [] },
+    ]));
+    await waitFor(() => c.raw.slice(before).some((t) => t.startsWith('[')), { timeoutMs: 2000, what: 'the batch reply' });
+    const batch = JSON.parse(c.raw.slice(before).find((t) => t.startsWith('['))!) as { id: string; result?: string; error?: { code: number } }[];
+    expect(new Map(batch.map((i) => [i.id, i.result ?? i.error?.code]))).toEqual(new Map<string, unknown>([['wide', -32000], ['chain', '0x7a69']]));
+    expect(cap.applied).toBe(2);
   });
 
   it('refuse drops WS connections and refuses new ones until removed', async () => {

@@ -11,12 +11,14 @@ import {
   parseResponse,
   rpcErrorFor,
   withWrongId,
+  type FailedCall,
   type InspectedBody,
   type ResponseItem,
 } from './jsonrpc-body.js';
+import { refusedLogsCalls } from './logs-range-cap.js';
 import { coveredCallKeys, ruleCoversMethod, type RuleBook } from './plan.js';
 import { withRewrittenResult } from './result-rewrite.js';
-import type { HttpStatusFault, RequestFault, RewriteResultFault, RpcErrorFault, SlowBodyFault } from './rules.js';
+import type { HttpStatusFault, LogsRangeCapFault, RequestFault, RewriteResultFault, RpcErrorFault, SlowBodyFault } from './rules.js';
 import type { Counters } from './stats.js';
 import type { Timers } from './timers.js';
 
@@ -48,6 +50,8 @@ export interface HttpSideDeps {
   pool: Pool;
   /** Path (and query) of the target URL: every request is sent there, whatever path it came on. */
   targetPath: string;
+  /** The target's head, for resolving block tags. */
+  head: () => Promise<number | undefined>;
   timers: Timers;
   counters: Counters;
   hung: HungRegistry;
@@ -105,6 +109,14 @@ export class HttpSide {
       case 'rpc_error':
         await this.answerRpcError(req, res, inspect(), terminal.rule as RpcErrorFault, plan.delayMs);
         return;
+      case 'logs_range_cap': {
+        const inspected = inspect();
+        const refused = inspected === undefined ? [] : await refusedLogsCalls(terminal.rule as LogsRangeCapFault, inspected.calls, this.deps.head);
+        if (inspected === undefined || refused.length === 0) break;
+        rules.countApplied(terminal);
+        await this.answerWithErrors(req, res, inspected, refused, plan.delayMs);
+        return;
+      }
       default:
         break;
     }
@@ -131,11 +143,7 @@ export class HttpSide {
     send(res, reply);
   }
 
-  /**
-   * Every call (or, for a method-scoped rule in a batch, every matching call) gets the error;
-   * the rest of a batch is still forwarded and the answers merged, as a provider failing one
-   * method would do.
-   */
+  /** Every call (or, for a method-scoped rule in a batch, every matching call) gets the error. */
   private async answerRpcError(
     req: IncomingMessage,
     res: ServerResponse,
@@ -143,36 +151,35 @@ export class HttpSide {
     rule: RpcErrorFault,
     delayMs: number,
   ): Promise<void> {
-    const status = rule.httpStatus ?? 200;
-    const json = (value: unknown, httpStatus: number): UpstreamReply => ({
-      status: httpStatus,
-      headers: { 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify(value)),
-    });
-    if (inspected === undefined || !inspected.batch) {
+    const httpStatus = rule.httpStatus ?? 200;
+    if (inspected === undefined) {
       await this.deps.timers.sleep(delayMs);
-      send(res, json(rpcErrorFor(rule, inspected?.calls[0]?.id ?? null), status));
+      send(res, jsonReply(rpcErrorFor(rule, null), httpStatus));
       return;
     }
-    const hit = inspected.calls.filter((c) => ruleCoversMethod(rule, c.method));
-    const rest = inspected.calls.filter((c) => !ruleCoversMethod(rule, c.method));
-    const errors = hit.map((c) => rpcErrorFor(rule, c.id));
+    const hit = inspected.calls.filter((c) => !inspected.batch || ruleCoversMethod(rule, c.method));
+    await this.answerWithErrors(req, res, inspected, hit.map((call) => ({ call, failure: rpcErrorFor(rule, call.id), httpStatus })), delayMs);
+  }
+
+  /**
+   * Answers the failed calls with their errors; the rest of a batch is still forwarded and the
+   * answers merged, as a provider failing one method would do.
+   */
+  private async answerWithErrors(req: IncomingMessage, res: ServerResponse, inspected: InspectedBody, failed: FailedCall[], delayMs: number): Promise<void> {
+    const errors = failed.map((f) => f.failure);
+    const failedCalls = new Set(failed.map((f) => f.call));
+    const rest = inspected.calls.filter((c) => !failedCalls.has(c));
     if (rest.length === 0) {
       await this.deps.timers.sleep(delayMs);
-      send(res, json(errors, status));
+      send(res, jsonReply(inspected.batch ? errors : errors[0], failed[0]?.httpStatus ?? 200));
       return;
     }
     const reply = await this.forward(req, res, Buffer.from(JSON.stringify(rest.map((c) => c.raw))));
     if (!reply) return;
-    let upstream: unknown;
-    try {
-      upstream = JSON.parse(reply.body.toString('utf8'));
-    } catch {
-      upstream = undefined;
-    }
+    const upstream = parseResponse(reply.body.toString('utf8'));
     await this.deps.timers.sleep(delayMs);
     // A non-JSON upstream answer is passed through untouched: merging would hide it.
-    send(res, upstream === undefined ? reply : json([...errors, ...(Array.isArray(upstream) ? upstream : [upstream])], reply.status));
+    send(res, upstream === undefined ? reply : jsonReply([...errors, ...(Array.isArray(upstream) ? upstream : [upstream])], reply.status));
   }
 
   /**
@@ -231,6 +238,10 @@ function sendHttpStatus(res: ServerResponse, rule: HttpStatusFault): void {
   if (rule.retryAfterSeconds !== undefined) headers['retry-after'] = String(rule.retryAfterSeconds);
   const body = Buffer.from(rule.body ?? STATUS_CODES[rule.status] ?? `HTTP ${rule.status}`);
   send(res, { status: rule.status, headers, body });
+}
+
+function jsonReply(value: unknown, status: number): UpstreamReply {
+  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)) };
 }
 
 function send(res: ServerResponse, reply: UpstreamReply): void {

@@ -3,7 +3,7 @@ export type { FaultProxyOptions, FaultHandle, InstalledFault } from './proxy.js'
 export { startControlServer } from './control-server.js';
 export type { ControlServer, ControlServerOptions, ControlErrorBody, ProxyView } from './control-server.js';
 export { FaultProxyError, FaultRuleError } from './errors.js';
-export { FAULT_TYPES, faultRuleSchema, faultRulesSchema, parseFaultRules } from './rules.js';
+export { FAULT_TYPES, LOGS_RANGE_VENDORS, faultRuleSchema, faultRulesSchema, parseFaultRules } from './rules.js';
 export type {
   FaultRule,
   FaultRuleIssue,
@@ -13,6 +13,8 @@ export type {
   HangFault,
   HttpStatusFault,
   LatencyFault,
+  LogsRangeCapFault,
+  LogsRangeVendor,
   RefuseFault,
   RequestFaultScope,
   ResetFault,

@@ -35,6 +35,14 @@ function callInfo(item: unknown): CallInfo {
   return { id, method, raw: item };
 }
 
+/** A call the proxy answers with an error instead of forwarding it. */
+export interface FailedCall {
+  call: CallInfo;
+  failure: JsonRpcFailure;
+  /** HTTP status of the answer when no call of the request is forwarded. */
+  httpStatus: number;
+}
+
 /** Methods of every call, or undefined when any item lacks one (not JSON-RPC). */
 export function methodsOf(body: InspectedBody | undefined): string[] | undefined {
   if (body === undefined) return undefined;

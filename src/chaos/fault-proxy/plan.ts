@@ -4,6 +4,7 @@ import {
   isNotificationFault,
   isRequestFault,
   requestFaultAppliesTo,
+  ruleMethods,
   type FaultRule,
   type FaultTransport,
   type LatencyFault,
@@ -40,13 +41,14 @@ const PASS_NOTIFICATION: NotificationPlan = Object.freeze({ drop: false, delayMs
 
 /** Whether a method-scoped rule covers this method (unscoped rules cover everything). */
 export function ruleCoversMethod(rule: RequestFault, method: string | undefined): boolean {
-  if (rule.methods === undefined) return true;
-  return method !== undefined && rule.methods.includes(method);
+  const methods = ruleMethods(rule);
+  if (methods === undefined) return true;
+  return method !== undefined && methods.includes(method);
 }
 
 /** Keys ({@link idKey}) of the calls a method-scoped rule covers; undefined when it covers every call. */
 export function coveredCallKeys(rule: RequestFault, calls: readonly CallInfo[] | undefined): ReadonlySet<string> | undefined {
-  if (rule.methods === undefined || calls === undefined) return undefined;
+  if (ruleMethods(rule) === undefined || calls === undefined) return undefined;
   return new Set(calls.filter((c) => ruleCoversMethod(rule, c.method)).map((c) => idKey(c.id)));
 }
 
@@ -79,8 +81,8 @@ export class RuleBook {
     this.http = requestRules.filter((r) => requestFaultAppliesTo(r.rule, 'http'));
     this.ws = requestRules.filter((r) => requestFaultAppliesTo(r.rule, 'ws'));
     this.notifications = rules.filter((r): r is ActiveRule<NotificationFault> => isNotificationFault(r.rule));
-    this.httpNeedsMethods = this.http.some((r) => r.rule.methods !== undefined);
-    this.wsNeedsMethods = this.ws.some((r) => r.rule.methods !== undefined);
+    this.httpNeedsMethods = this.http.some((r) => ruleMethods(r.rule) !== undefined);
+    this.wsNeedsMethods = this.ws.some((r) => ruleMethods(r.rule) !== undefined);
   }
 
   has(type: FaultRule['type']): boolean {
@@ -117,12 +119,14 @@ export class RuleBook {
     for (const active of rules) {
       const rule = active.rule;
       if (rule.type !== 'latency' && terminal !== undefined) continue;
-      if (rule.methods !== undefined) {
+      const scope = ruleMethods(rule);
+      if (scope !== undefined) {
         const list = methodList();
-        if (list === undefined || !list.some((m) => rule.methods!.includes(m))) continue;
+        if (list === undefined || !list.some((m) => scope.includes(m))) continue;
       }
       if (!this.draw(rule.probability)) continue;
-      this.fire(active);
+      // A range cap only counts the requests it refuses, which the side handling it knows.
+      if (rule.type !== 'logs_range_cap') this.fire(active);
       if (rule.type === 'latency') delayMs += rule.ms + this.jitter(rule.jitterMs);
       else terminal = active as ActiveRule<TerminalFault>;
     }
@@ -142,6 +146,11 @@ export class RuleBook {
       delayMs += rule.ms + this.jitter(rule.jitterMs);
     }
     return delayMs === 0 ? PASS_NOTIFICATION : { drop: false, delayMs };
+  }
+
+  /** Counts a rule that fired after planning (a `logs_range_cap` that refused a request). */
+  countApplied(active: ActiveRule): void {
+    this.fire(active);
   }
 
   /** Counts a state fault (refuse / ws_drop) firing, e.g. one dropped connection or refused upgrade. */

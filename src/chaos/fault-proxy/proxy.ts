@@ -9,6 +9,7 @@ import { RuleBook, type ActiveRule } from './plan.js';
 import { parseFaultRules, type FaultRule, type WsDropFault } from './rules.js';
 import { Counters, type FaultProxyStats } from './stats.js';
 import { Timers } from './timers.js';
+import { upstreamHead } from './upstream-head.js';
 import { WsSide } from './ws-side.js';
 
 export interface FaultProxyOptions {
@@ -109,15 +110,17 @@ export class FaultProxy {
     this.httpUrl = `http://${authority}`;
     this.wsUrl = `ws://${authority}`;
     this.book = new RuleBook(prng, (active) => this.counters.countFault(active.rule.type));
+    const head = (): Promise<number | undefined> => upstreamHead(pool, targetPath);
     const http = new HttpSide({
       rules: this.book,
       pool,
       targetPath,
+      head,
       timers: this.timers,
       counters: this.counters,
       hung: this.hung,
     });
-    this.ws = new WsSide({ rules: this.book, targetWsUrl: opts.target.wsUrl, timers: this.timers, counters: this.counters });
+    this.ws = new WsSide({ rules: this.book, targetWsUrl: opts.target.wsUrl, head, timers: this.timers, counters: this.counters });
     server.on('request', (req, res) => http.handle(req, res));
     server.on('upgrade', (req, socket, head) => this.ws.handleUpgrade(req, socket, head));
     server.on('connection', (socket) => {

@@ -14,8 +14,8 @@ export interface RequestFaultScope {
   probability?: number;
   /**
    * Only requests calling one of these JSON-RPC methods are affected. A batch matches when any
-   * of its items matches (a batch travels as one HTTP request), except for `rpc_error` and
-   * `wrong_id`, which touch only the matching items. A body that is not valid JSON-RPC never
+   * of its items matches (a batch travels as one HTTP request), except for `rpc_error`,
+   * `wrong_id` and `rewrite_result`, which touch only the matching items. A body that is not valid JSON-RPC never
    * matches a method-scoped rule.
    * @default every method
    */
@@ -112,6 +112,37 @@ export interface RewriteResultFault extends RequestFaultScope {
   replace?: unknown;
 }
 
+/** Vendors whose `eth_getLogs` range refusal {@link LogsRangeCapFault} sends, with the code and text they use. */
+export const LOGS_RANGE_VENDORS = ['alchemy', 'alchemy_range', 'infura', 'quicknode', 'frontier', 'bsc', 'reth', 'tenderly'] as const;
+export type LogsRangeVendor = (typeof LOGS_RANGE_VENDORS)[number];
+
+/**
+ * Refuses `eth_getLogs` calls whose block range spans more than `maxBlocks` blocks, with the error a
+ * real vendor sends (other calls, and smaller ranges, are forwarded), e.g.
+ * `{ type: 'logs_range_cap', maxBlocks: 100, vendor: 'quicknode' }`. Tags (`latest`, `safe`,
+ * `finalized`, `pending`, an omitted bound) resolve against the upstream's head, asked with
+ * `eth_blockNumber`; `earliest` is 0; a `blockHash` filter is never refused. In a batch only the
+ * refused calls get the error, the rest is forwarded and the answers merged. The probability is
+ * drawn per request; `applied` counts refused requests. Vendors:
+ * - `alchemy`: -32602 "Log response size exceeded. You can make eth_getLogs requests with up to a 2K
+ *   block range ... this block range should work: [0x.., 0x..]";
+ * - `alchemy_range`: -32600 "You can make eth_getLogs requests with up to a 500 block range. Based on
+ *   your parameters, this block range should work: [0x.., 0x..]";
+ * - `infura`: -32005 "query returned more than 10000 results. Try with this block range [0x.., 0x..].";
+ * - `quicknode`: HTTP 413, -32614 "eth_getLogs is limited to a 10,000 range";
+ * - `frontier` (Moonbeam, Astar): -32603 "block range is too wide (maximum 1024)";
+ * - `bsc` (geth forks): -32000 "exceed maximum block range: 5000";
+ * - `reth`: -32602 "query exceeds max block range 5000";
+ * - `tenderly`: -32602 "invalid params" with `data.payload` "range 9000 is bigger than range limit 2000".
+ */
+export interface LogsRangeCapFault extends Omit<RequestFaultScope, 'methods'> {
+  type: 'logs_range_cap';
+  /** Most blocks one call may span (both ends included). */
+  maxBlocks: number;
+  /** Whose error to send. @default 'alchemy' */
+  vendor?: LogsRangeVendor;
+}
+
 /** Forwards, then trickles the real response body at this rate (HTTP only). */
 export interface SlowBodyFault extends Omit<RequestFaultScope, 'transport'> {
   type: 'slow_body';
@@ -171,6 +202,7 @@ export type FaultRule =
   | TruncatedFault
   | WrongIdFault
   | RewriteResultFault
+  | LogsRangeCapFault
   | SlowBodyFault
   | RefuseFault
   | WsDropFault
@@ -189,6 +221,7 @@ export const FAULT_TYPES = [
   'truncated',
   'wrong_id',
   'rewrite_result',
+  'logs_range_cap',
   'slow_body',
   'refuse',
   'ws_drop',
@@ -240,6 +273,14 @@ const ruleSchema = z.discriminatedUnion('type', [
   z
     .strictObject({ type: z.literal('rewrite_result'), addHex: z.number().int().optional(), replace: z.unknown().optional(), ...scope })
     .refine((rule) => (rule.addHex !== undefined) !== ('replace' in rule), { message: 'give exactly one of addHex and replace' }),
+  z.strictObject({
+    type: z.literal('logs_range_cap'),
+    maxBlocks: z.number().int().min(1),
+    vendor: z.enum(LOGS_RANGE_VENDORS).optional(),
+    probability,
+    transport: scope.transport,
+    label,
+  }),
   z.strictObject({
     type: z.literal('slow_body'),
     bytesPerSecond: z.number().positive().max(1e9),
@@ -295,6 +336,12 @@ export function isRequestFault(rule: FaultRule): rule is RequestFault {
 export function isNotificationFault(rule: FaultRule): rule is NotificationFault {
   return rule.type === 'ws_stall' || rule.type === 'ws_delay';
 }
+
+/** The methods a request-level rule is scoped to; undefined when it acts on every method. */
+export function ruleMethods(rule: RequestFault): readonly string[] | undefined {
+  return rule.type === 'logs_range_cap' ? LOGS_METHODS : rule.methods;
+}
+const LOGS_METHODS = ['eth_getLogs'] as const;
 
 /** Whether a request-level rule can act on the given transport. */
 export function requestFaultAppliesTo(rule: RequestFault, transport: FaultTransport): boolean {

@@ -12,12 +12,14 @@ import {
   responseIds,
   rpcErrorFor,
   withWrongId,
+  type FailedCall,
   type InspectedBody,
   type ResponseItem,
 } from './jsonrpc-body.js';
-import { coveredCallKeys, ruleCoversMethod, type RuleBook } from './plan.js';
+import { refusedLogsCalls } from './logs-range-cap.js';
+import { coveredCallKeys, ruleCoversMethod, type ActiveRule, type RuleBook, type TerminalFault } from './plan.js';
 import { withRewrittenResult } from './result-rewrite.js';
-import type { GarbageFault, RewriteResultFault, RpcErrorFault } from './rules.js';
+import type { GarbageFault, LogsRangeCapFault, RewriteResultFault, RpcErrorFault } from './rules.js';
 import type { Counters } from './stats.js';
 import type { Timers } from './timers.js';
 
@@ -28,6 +30,8 @@ export interface WsSideDeps {
   rules: RuleBook;
   /** Undefined: WS is not proxied and upgrades get 404. */
   targetWsUrl: string | undefined;
+  /** The target's head, for resolving block tags. */
+  head: () => Promise<number | undefined>;
   timers: Timers;
   counters: Counters;
 }
@@ -205,29 +209,59 @@ class WsConnection {
       case 'rpc_error': {
         const rule = terminal.rule as RpcErrorFault;
         const body = inspect();
-        if (body === undefined || !body.batch) {
-          const reply = JSON.stringify(rpcErrorFor(rule, body?.calls[0]?.id ?? null));
+        if (body === undefined) {
+          const reply = JSON.stringify(rpcErrorFor(rule, null));
           timers.after(plan.delayMs, () => this.toClient(reply));
           return;
         }
-        const errors = body.calls.filter((c) => ruleCoversMethod(rule, c.method)).map((c) => rpcErrorFor(rule, c.id));
-        const rest = body.calls.filter((c) => !ruleCoversMethod(rule, c.method));
-        if (rest.length === 0) {
-          const reply = JSON.stringify(errors);
-          timers.after(plan.delayMs, () => this.toClient(reply));
-          return;
-        }
-        this.expectReply({ keys: rest.map((c) => idKey(c.id)), delayMs: plan.delayMs, mergeErrors: errors });
-        this.toUpstream(JSON.stringify(rest.map((c) => c.raw)), false);
+        const hit = body.calls.filter((c) => !body.batch || ruleCoversMethod(rule, c.method));
+        this.answerWithErrors(body, hit.map((call) => ({ call, failure: rpcErrorFor(rule, call.id), httpStatus: 200 })), plan.delayMs);
+        return;
+      }
+      case 'logs_range_cap': {
+        const body = inspect();
+        if (body === undefined) break;
+        void this.capLogsRange(text, body, terminal, plan.delayMs);
         return;
       }
       default:
         break;
     }
-    if (terminal !== undefined || plan.delayMs > 0) {
+    this.forward(text, inspect, plan.delayMs, terminal);
+  }
+
+  /** Refuses the calls over the cap (the head lookup makes this asynchronous), forwards the rest. */
+  private async capLogsRange(text: string, body: InspectedBody, active: ActiveRule<TerminalFault>, delayMs: number): Promise<void> {
+    const refused = await refusedLogsCalls(active.rule as LogsRangeCapFault, body.calls, this.deps.head);
+    if (this.closed) return;
+    if (refused.length === 0) {
+      this.forward(text, () => body, delayMs, undefined);
+      return;
+    }
+    this.deps.rules.countApplied(active);
+    this.answerWithErrors(body, refused, delayMs);
+  }
+
+  /** Answers the failed calls with their errors; the rest of a batch is forwarded and the answers merged. */
+  private answerWithErrors(body: InspectedBody, failed: FailedCall[], delayMs: number): void {
+    const errors = failed.map((f) => f.failure);
+    const failedCalls = new Set(failed.map((f) => f.call));
+    const rest = body.calls.filter((c) => !failedCalls.has(c));
+    if (rest.length === 0) {
+      const reply = JSON.stringify(body.batch ? errors : errors[0]);
+      this.deps.timers.after(delayMs, () => this.toClient(reply));
+      return;
+    }
+    this.expectReply({ keys: rest.map((c) => idKey(c.id)), delayMs, mergeErrors: errors });
+    this.toUpstream(JSON.stringify(rest.map((c) => c.raw)), false);
+  }
+
+  /** Sends the request on, noting how its reply must be delayed or altered. */
+  private forward(text: string, inspect: () => InspectedBody | undefined, delayMs: number, terminal: ActiveRule<TerminalFault> | undefined): void {
+    if (terminal !== undefined || delayMs > 0) {
       const body = inspect();
       if (body !== undefined) {
-        const decision: ReplyDecision = { keys: body.calls.map((c) => idKey(c.id)), delayMs: plan.delayMs };
+        const decision: ReplyDecision = { keys: body.calls.map((c) => idKey(c.id)), delayMs };
         if (terminal?.rule.type === 'truncated') decision.truncate = true;
         if (terminal?.rule.type === 'wrong_id') decision.rewrite = { covered: coveredCallKeys(terminal.rule, body.calls), item: withWrongId };
         if (terminal?.rule.type === 'rewrite_result') {
