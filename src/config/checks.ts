@@ -3,6 +3,7 @@
  * an object's refinements once any of its fields is invalid, and a config error must list EVERY
  * problem. So these checks are written defensively against any shape.
  */
+import { applyChainPreset } from './presets.js';
 import { NAME_PATTERN } from './schema.js';
 
 export interface RawIssue {
@@ -27,7 +28,8 @@ function asNumber(v: unknown): number | undefined {
 export function crossCheck(raw: unknown): RawIssue[] {
   const issues: RawIssue[] = [];
   if (!isPlainObject(raw) || !isPlainObject(raw.chains)) return issues;
-  const chains = Object.entries(raw.chains);
+  // Presets fill chainIds the file leaves out; duplicates among those count too.
+  const chains = Object.entries(raw.chains).map(([name, chain]) => [name, applyChainPreset(chain)] as const);
   if (chains.length === 0) issues.push({ path: ['chains'], message: 'at least one chain is required' });
 
   const chainIdOwner = new Map<number, string>();

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { trustedProxyProblem } from '../front-door/client-ip.js';
+import { applyChainPreset, CHAIN_PRESET_NAMES } from './presets.js';
+import type { ChainPresetName } from './presets.js';
 import { STRATEGY_NAMES } from '../routing/strategies.js';
 
 /** Chain names and provider ids: used in URLs, metric labels and logs. */
@@ -328,8 +330,17 @@ export const ProviderSchema = z.strictObject({
   maxConcurrent: int(1).default(64),
 });
 
-export const ChainSchema = z.strictObject({
-  /** EIP-155 chain id; unique across chains. */
+export const ChainObjectSchema = z.strictObject({
+  /**
+   * A well-known chain (ethereum, base, ...): fills chainId, the head poll interval and, when the
+   * chain lists no providers, public endpoints not verified from here. Set keys win.
+   */
+  preset: z
+    .enum(CHAIN_PRESET_NAMES as [ChainPresetName, ...ChainPresetName[]], {
+      error: (iss) => `unknown preset ${JSON.stringify(iss.input)}; expected one of ${CHAIN_PRESET_NAMES.join(', ')}`,
+    })
+    .optional(),
+  /** EIP-155 chain id; unique across chains. @default the preset's */
   chainId: int(1),
   /** Strategy when the request URL names none. @default 'latency-weighted' */
   defaultStrategy: StrategyNameSchema.default('latency-weighted'),
@@ -361,6 +372,8 @@ export const ChainSchema = z.strictObject({
     .min(1, 'at least one provider is required')
     .transform((list) => list.map((p, i) => ({ ...p, priority: p.priority ?? i }))),
 });
+
+export const ChainSchema = z.preprocess(applyChainPreset, ChainObjectSchema);
 
 export const LassoConfigSchema = z.strictObject({
   server: ServerSchema.prefault({}),
@@ -404,7 +417,7 @@ export const KNOWN_KEYS = {
   apiKey: Object.keys(ApiKeySchema.shape),
   cors: Object.keys(CorsSchema.shape),
   sharedState: Object.keys(SharedStateSchema.shape),
-  chain: Object.keys(ChainSchema.shape),
+  chain: Object.keys(ChainObjectSchema.shape),
   breaker: Object.keys(BreakerSchema.shape),
   hedging: Object.keys(HedgingSchema.shape),
   adaptiveTimeouts: Object.keys(AdaptiveTimeoutsSchema.shape),
