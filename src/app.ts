@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { LassoConfig } from './config/index.js';
+import { Dashboard } from './dashboard/dashboard.js';
 import { LassoEvents } from './observability/events.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
@@ -96,6 +97,8 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const healthReasons = (): string[] => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : []);
   const loopLag = new LoopLagMonitor();
   loopLag.start();
+  const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
+  const dashboard = new Dashboard({ chains, metrics, events, logger, subscriptions: (chain) => subscriptionServices.get(chain), ...(options.now && { now: options.now }) });
   const server: Server = createHttpFront(config.server, {
     chains,
     routes: new RouteCache(chains),
@@ -104,9 +107,9 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     loopLag,
     frontDoor,
     healthReasons,
+    dashboard,
     ...(options.loadConfig && { reload: () => reload() }),
   });
-  const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
   const subscriptionMetrics = new SubscriptionMetrics(metrics.registry);
   const makeSubscriptionService =
     options.subscriptionServiceFactory ??
@@ -120,6 +123,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const host = config.server.host;
   const port = await listen(server, host, options.port ?? config.server.port);
   for (const chain of runtimes) chain.start();
+  dashboard.start();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ listen: url, chains: runtimes.map((c) => ({ name: c.name, chainId: c.chainId, providers: c.providers.map((p) => p.id) })) }, 'lasso listening');
 
@@ -145,6 +149,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     },
     reload,
     async close() {
+      dashboard.close();
       await ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -34,6 +34,8 @@ export interface HttpFrontDeps extends ExecuteDeps {
   healthReasons: () => string[];
   /** Re-reads and applies the config (`POST /api/admin/reload`); absent when there is no file to re-read. */
   reload?: () => Promise<ReloadResult>;
+  /** Serves /dashboard and below (`rest`: the path after /dashboard/, '' for the page). */
+  dashboard?: { handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> };
 }
 
 /** What `POST /api/admin/reload` answers: what changed, or every problem of a refused file. */
@@ -97,6 +99,8 @@ async function handleOther(req: IncomingMessage, res: ServerResponse, url: strin
   const path = segments.join('/');
   if (path === 'api/admin/reload') return handleReload(req, res, deps);
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+  // Live dashboard: the page and its event stream.
+  if (first === 'dashboard' && deps.dashboard) return deps.dashboard.handle(req, res, segments.slice(1).join('/'));
   switch (path) {
     case 'health': {
       const health = healthView(deps.chains, deps.healthReasons());
@@ -113,7 +117,7 @@ async function handleOther(req: IncomingMessage, res: ServerResponse, url: strin
       return;
     }
     default:
-      return sendJson(res, 404, { error: 'not found', routes: ['POST /rpc/:chain', 'POST /rpc/:strategy/:chain', 'POST /rpc/provider/:providerId/:chain', 'GET /ws/rpc/:chain (WebSocket)', 'GET /health', 'GET /api/chains', 'GET /api/providers', 'GET /metrics'] });
+      return sendJson(res, 404, { error: 'not found', routes: ['POST /rpc/:chain', 'POST /rpc/:strategy/:chain', 'POST /rpc/provider/:providerId/:chain', 'GET /ws/rpc/:chain (WebSocket)', 'GET /health', 'GET /api/chains', 'GET /api/providers', 'GET /metrics', 'GET /dashboard'] });
   }
 }
 
