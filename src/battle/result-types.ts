@@ -1,6 +1,7 @@
 import type { ChaosEventRecord, ScenarioResult } from '../chaos/scenario/index.js';
 import type { LatencySummary } from '../chaos/workload/index.js';
 import type { FaultAnalysis } from './analysis/faults.js';
+import type { MetricAccuracy } from './analysis/metrics-accuracy.js';
 import type { SubscriptionsSummary } from './analysis/subscriptions.js';
 import type { ArmId } from './arms/index.js';
 import type { SloResult } from './slo.js';
@@ -113,6 +114,8 @@ export interface BattleResult {
   slos: SloResult[];
   faults: FaultAnalysis;
   subscriptions: SubscriptionsSummary;
+  /** Lasso's own counters against the workload's ground truth (absent in results written before it existed). */
+  metricsAccuracy?: MetricAccuracy[];
   soak?: SoakResult;
   comparison?: { arms: ArmResult[]; note: string };
   baseline?: BaselineComparison;

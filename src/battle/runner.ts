@@ -4,6 +4,8 @@ import { ScenarioSetupError, check, scenario, serializeEntry } from '../chaos/sc
 import type { ScenarioCluster, ScenarioOptions, ScenarioRun } from '../chaos/scenario/index.js';
 import { analyzeFaults } from './analysis/faults.js';
 import type { FaultAnalysis } from './analysis/faults.js';
+import { checkMetricsAccuracy } from './analysis/metrics-accuracy.js';
+import type { MetricAccuracy } from './analysis/metrics-accuracy.js';
 import { summarizeSubscriptions } from './analysis/subscriptions.js';
 import type { SubscriptionsSummary } from './analysis/subscriptions.js';
 import { ARMS } from './arms/index.js';
@@ -96,9 +98,9 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
   }
   if (!lasso) throw new ScenarioSetupError('the Lasso run did not happen');
 
-  const { run, faults, subscriptions } = lasso;
+  const { run, faults, subscriptions, metricsAccuracy } = lasso;
   const soak = sc.soak && lasso.soakSamples ? analyzeSoak(lasso.soakSamples, sc.soak, sc.durationMs, lasso.gcBeforeSample) : undefined;
-  const slos = evaluateSlos(sc.slos, { totals: run.result.totals, subscriptions, faults, ...(soak && { soak }) });
+  const slos = evaluateSlos(sc.slos, { totals: run.result.totals, subscriptions, faults, metricsAccuracy, ...(soak && { soak }) });
   const partial = {
     lasso: run.result,
     subscriptions,
@@ -123,6 +125,7 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
     slos,
     faults,
     subscriptions,
+    metricsAccuracy,
     ...(soak && { soak }),
     ...(options.compare && { comparison: { arms, note: comparisonNote(arms) } }),
     ...(baseline && { baseline }),
@@ -134,12 +137,14 @@ interface LassoRun {
   run: ScenarioRun;
   faults: FaultAnalysis;
   subscriptions: SubscriptionsSummary;
+  metricsAccuracy: MetricAccuracy[];
   soakSamples?: SoakSample[];
   gcBeforeSample: boolean;
 }
 
 async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster: BattleOptions['onCluster']): Promise<LassoRun> {
   let sampler: SoakSampler | undefined;
+  let chain = '';
   let run: ScenarioRun;
   try {
     run = await scenario({
@@ -147,8 +152,9 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
       subscriptions: sc.subscriptions,
       prepare: (cluster) => {
         onCluster?.(cluster);
+        chain = cluster.chain;
         if (sc.soak) {
-          sampler = new SoakSampler(cluster.lasso.url, sc.soak.intervalMs ?? 5000);
+          sampler = new SoakSampler(cluster.lasso.url, upstreamPorts(cluster), sc.soak.intervalMs ?? 5000);
           sampler.start();
         }
       },
@@ -170,7 +176,22 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
     ...(sc.slos.disturbedLatencyMs !== undefined && { disturbedLatencyMs: sc.slos.disturbedLatencyMs }),
   });
   const subscriptions = summarizeSubscriptions(run.result.subscriptions, run.probes, run.result.timeSeries.bucketMs, sc.durationMs);
-  return { run, faults, subscriptions, ...(soakSamples && { soakSamples }), gcBeforeSample: sampler?.gcBeforeSample ?? false };
+  const metricsAccuracy = checkMetricsAccuracy({
+    records: run.records,
+    delta: run.metrics.delta,
+    after: run.metrics.after,
+    samples: run.samples,
+    breakerChanges: run.result.breakers,
+    notifications: run.probes.reduce((n, p) => n + p.notifications().length, 0),
+    subscribers: run.probes.length,
+    chain,
+  });
+  return { run, faults, subscriptions, metricsAccuracy, ...(soakSamples && { soakSamples }), gcBeforeSample: sampler?.gcBeforeSample ?? false };
+}
+
+/** Ports of the providers' fault proxies: Lasso's sockets to its upstreams end there. */
+function upstreamPorts(cluster: ScenarioCluster): number[] {
+  return cluster.providers.flatMap((p) => [p.proxy.httpUrl, p.proxy.wsUrl]).map((url) => Number(new URL(url).port));
 }
 
 async function runClientArm(id: ArmId, sc: BattleScenario, options: ScenarioOptions, onCluster: BattleOptions['onCluster']): Promise<ArmResult> {

@@ -84,6 +84,19 @@ const soakSchema = z.strictObject({
   maxGrowth: z
     .strictObject({ heapMb: z.number().min(0).optional(), rssMb: z.number().min(0).optional(), handles: count.optional(), sockets: count.optional(), subscriptions: count.optional() })
     .optional(),
+  max48h: z
+    .strictObject({
+      heapMb: z.number().min(0).optional(),
+      rssMb: z.number().min(0).optional(),
+      eventLoopLagMs: z.number().min(0).optional(),
+      handles: count.optional(),
+      fds: count.optional(),
+      sockets: count.optional(),
+      upstreamSockets: count.optional(),
+      wsConnections: count.optional(),
+      subscriptions: count.optional(),
+    })
+    .optional(),
 });
 
 /** The YAML document of a scenario file. */
@@ -209,6 +222,7 @@ function toScenario(f: ScenarioFile, file: string, overrides: ScenarioOverrides)
     ...(f.soak.interval !== undefined && { intervalMs: f.soak.interval }),
     ...(f.soak.warmup !== undefined && { warmupMs: f.soak.warmup }),
     ...(f.soak.maxGrowth !== undefined && { maxGrowth: f.soak.maxGrowth }),
+    ...(f.soak.max48h !== undefined && { max48h: f.soak.max48h }),
   };
   const subscriptions: SubscriptionSpec[] = f.subscriptions.map((s) => ({
     kind: s.kind,

@@ -42,6 +42,12 @@ export interface SoakSpec {
    * samples after warm-up. Unset resources are sampled but not judged.
    */
   maxGrowth?: { heapMb?: number; rssMb?: number; handles?: number; sockets?: number; subscriptions?: number };
+  /**
+   * Largest tolerated growth over 48 hours, projected from the robust slope of the samples after
+   * warm-up (a short run's figure is an extrapolation). Unset resources use the defaults.
+   * @default heapMb 256, rssMb 512, eventLoopLagMs 50, handles 256, fds 256, sockets 256, upstreamSockets 64, wsConnections 1, subscriptions 1
+   */
+  max48h?: { heapMb?: number; rssMb?: number; eventLoopLagMs?: number; handles?: number; fds?: number; sockets?: number; upstreamSockets?: number; wsConnections?: number; subscriptions?: number };
 }
 
 /** Everything a battle needs to know about what to run: built-ins and scenario files both produce this. */

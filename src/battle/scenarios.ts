@@ -125,7 +125,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
     }),
   },
   soak: {
-    summary: 'long run sampling heap, RSS, handles, sockets and subscriptions; fails on sustained growth',
+    summary: 'long run sampling heap, RSS, event-loop delay, handles, fds, sockets, WebSocket state; fails on a leak projected over 48 h',
     defaultDurationMs: 30 * MIN,
     defaultRate: 50,
     build: ({ durationMs }) => {
@@ -135,8 +135,9 @@ const BUILT_INS: Record<string, BuiltIn> = {
         description:
           'Three providers 20 / 30 / 40 ms away, the classic read mix, 10 newHeads and 5 logs subscribers; node-2 is cut off for ' +
           `${Math.round(periodMs / 15000)} s every ${Math.round(periodMs / 1000)} s so that reconnects and failovers happen over and over. ` +
-          'Heap (after a forced GC), RSS, active handles, sockets and subscriptions are sampled every 5 s; the run fails when one of ' +
-          'them keeps growing.',
+          'Heap (after a forced GC), RSS, event-loop delay, active handles, file descriptors, sockets to the providers, client ' +
+          'WebSocket connections and subscriptions are sampled every 5 s; the run fails when one of them grows past its bound, or ' +
+          'when its fitted slope would grow past its 48-hour bound (an extrapolation for a shorter run).',
         providers: remote(ids3, 20, 10, 10),
         workload: { rate: 50, mix, timeoutMs: 10_000 },
         blockTimeMs: 1000,

@@ -1,4 +1,5 @@
 import type { FaultAnalysis } from './analysis/faults.js';
+import type { MetricAccuracy } from './analysis/metrics-accuracy.js';
 import type { SubscriptionsSummary } from './analysis/subscriptions.js';
 import type { SloSpec } from './scenario-types.js';
 import type { SoakResult } from './soak.js';
@@ -25,6 +26,8 @@ export interface SloInput {
   subscriptions: SubscriptionsSummary;
   faults: FaultAnalysis;
   soak?: SoakResult;
+  /** Lasso's counters against the workload's ground truth; every mismatch fails. */
+  metricsAccuracy?: MetricAccuracy[];
 }
 
 /** Evaluates every SLO the scenario sets, in a fixed order. */
@@ -88,21 +91,31 @@ export function evaluateSlos(spec: SloSpec, input: SloInput): SloResult[] {
     else push({ ...base, measured: null, passed: true, inconclusive: true, detail: 'no breaker was open at a repair' });
   }
 
+  for (const m of input.metricsAccuracy ?? []) {
+    const off = m.metric < m.expected.min ? m.expected.min - m.metric : m.metric > m.expected.max ? m.metric - m.expected.max : 0;
+    push({ id: `metrics.${m.id}`, name: `Metrics accuracy: ${m.name.toLowerCase()}`, op: '<=', target: 0, measured: m.passed ? 0 : Math.max(off, 1), unit: 'count', passed: m.passed, detail: m.detail });
+  }
+
   const soak = input.soak;
   if (soak) {
     for (const g of soak.growth) {
-      if (g.maxGrowth === undefined) continue;
-      const unit = g.resource === 'heapMb' || g.resource === 'rssMb' ? 'MB' : 'count';
-      push({
-        id: `soak.${g.resource}`,
-        name: `Soak growth: ${g.resource.replace(/Mb$/, '')}`,
-        op: '<=',
-        target: g.maxGrowth,
-        measured: g.growth,
-        unit,
-        passed: g.passed,
-        detail: `median ${g.first} -> ${g.last} ${unit === 'MB' ? 'MB' : ''} (slope ${g.slopePerHour}/h)`.replace('  ', ' '),
-      });
+      const unit = g.resource === 'heapMb' || g.resource === 'rssMb' ? 'MB' : g.resource === 'eventLoopLagMs' ? 'ms' : 'count';
+      const suffix = unit === 'count' ? '' : ` ${unit}`;
+      const name = g.resource.replace(/(Mb|Ms)$/, '');
+      const trend = `median ${g.first} -> ${g.last}${suffix}, slope ${g.slopePerHour}${suffix}/h`;
+      if (g.maxGrowth !== undefined)
+        push({ id: `soak.${g.resource}`, name: `Soak growth: ${name}`, op: '<=', target: g.maxGrowth, measured: g.growth, unit, passed: g.growth <= g.maxGrowth, detail: trend });
+      if (g.max48h !== undefined)
+        push({
+          id: `soak.${g.resource}.48h`,
+          name: `Soak leak: ${name} growth projected over 48 h`,
+          op: '<=',
+          target: g.max48h,
+          measured: g.projected48h,
+          unit,
+          passed: g.projected48h <= g.max48h,
+          detail: `${trend} (extrapolated from a ${formatDuration(soak.samples[soak.samples.length - 1]?.tMs ?? 0)} run)`,
+        });
     }
     if (soak.tooShort) push({ id: 'soak.samples', name: 'Soak growth', op: '>=', target: 8, measured: soak.samples.filter((s) => s.tMs >= soak.warmupMs).length, unit: 'count', passed: true, inconclusive: true, detail: 'too few samples after warm-up to judge growth' });
   }

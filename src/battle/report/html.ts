@@ -113,7 +113,7 @@ export function renderHtml(r: BattleResult): string {
     section('Providers', table(providerTable(r))),
     section('Methods', table(methodTable(r))),
     r.subscriptions.subscribers > 0 ? section('Subscribers', table(subscriberTable(r), (row) => (row[8] === 'yes' ? '' : 'fail'))) : '',
-    soak ? section('Soak', table(soak, (row) => (row[6] === 'ok' ? '' : 'fail'))) : '',
+    soak ? section('Soak', table(soak, (row) => (row[8] === 'ok' ? '' : 'fail'))) : '',
   ];
   const title = `Battle report: ${r.scenario.name} — ${verdictLabel(r)}`;
   return `<!doctype html>
@@ -200,7 +200,20 @@ function soakCharts(r: BattleResult, xMax: number, marks: ChartMark[]): string[]
         { name: 'TCP sockets', color: PALETTE[2]!, points: s.map((x) => [x.tMs, x.sockets] as const) },
         { name: 'client subscriptions', color: PALETTE[4]!, points: s.map((x) => [x.tMs, x.subscriptions] as const) },
         { name: 'upstream subscriptions', color: PALETTE[5]!, dashed: true, points: s.map((x) => [x.tMs, x.upstreamSubscriptions] as const) },
+        { name: 'file descriptors', color: PALETTE[6]!, points: s.map((x) => [x.tMs, x.fds ?? null] as const) },
+        { name: 'upstream sockets', color: PALETTE[7]!, dashed: true, points: s.map((x) => [x.tMs, x.upstreamSockets ?? null] as const) },
+        { name: 'client WebSockets', color: PALETTE[0]!, dashed: true, points: s.map((x) => [x.tMs, x.wsConnections ?? null] as const) },
       ],
+      bands: warmBand,
+      marks,
+    }),
+    lineChart({
+      id: 'chart-soak-loop',
+      title: 'Soak: event-loop delay (p99 per sample)',
+      xMax,
+      yLabel: 'ms',
+      yMin: 0,
+      series: [{ name: 'event-loop delay p99', color: PALETTE[3]!, points: s.map((x) => [x.tMs, x.eventLoopLagMs ?? null] as const) }],
       bands: warmBand,
       marks,
     }),

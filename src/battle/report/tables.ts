@@ -176,9 +176,19 @@ export function soakTable(r: BattleResult): Table | undefined {
   const s = r.soak;
   if (!s) return undefined;
   return {
-    header: ['resource', 'first quarter (median)', 'last quarter (median)', 'growth', 'slope / hour', 'limit', 'result'],
-    rows: s.growth.map((g) => [g.resource, String(g.first), String(g.last), String(g.growth), String(g.slopePerHour), g.maxGrowth === undefined ? '—' : String(g.maxGrowth), g.passed ? 'ok' : 'GROWING']),
-    align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+    header: ['resource', 'first quarter (median)', 'last quarter (median)', 'growth', 'limit', 'slope / hour', 'projected 48 h', '48 h limit', 'result'],
+    rows: s.growth.map((g) => [
+      g.resource,
+      String(g.first),
+      String(g.last),
+      String(g.growth),
+      g.maxGrowth === undefined ? '—' : String(g.maxGrowth),
+      String(g.slopePerHour),
+      g.projected48h === undefined ? '—' : String(g.projected48h),
+      g.max48h === undefined ? '—' : String(g.max48h),
+      g.passed ? 'ok' : 'GROWING',
+    ]),
+    align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
   };
 }
 
