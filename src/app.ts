@@ -18,6 +18,7 @@ import { reloadConfig } from './reload.js';
 import { createHttpFront, listen } from './server/http-server.js';
 import type { ReloadResult } from './server/http-server.js';
 import { SharedRedis } from './shared-state/shared-redis.js';
+import type { HealthSource } from './server/admin-views.js';
 import { RouteCache } from './server/resolve-route.js';
 import { attachWsFront } from './server/ws-front.js';
 import type { WsFront } from './server/ws-front.js';
@@ -94,7 +95,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     { auth: config.server.auth, cors: config.server.cors },
     { limits: new RateLimits({ ...(redis && { redis, whenUnreachable: redisConfig?.whenUnreachable }) }), metrics: frontDoorMetrics },
   );
-  const healthReasons = (): string[] => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : []);
+  const healthSources: HealthSource[] = [() => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : [])];
   const loopLag = new LoopLagMonitor();
   loopLag.start();
   const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
@@ -106,7 +107,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     logger,
     loopLag,
     frontDoor,
-    healthReasons,
+    healthSources,
     dashboard,
     ...(options.loadConfig && { reload: () => reload() }),
   });

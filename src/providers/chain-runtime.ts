@@ -11,6 +11,7 @@ import type { RoutedResponse } from '../pipeline/execute.js';
 import { HedgeBudget } from '../resilience/hedge-budget.js';
 import { HeadTracker } from './head-tracker.js';
 import { ProviderRuntime } from './provider.js';
+import { ReachabilityLog } from './reachability.js';
 
 export interface ChainRuntimeDeps {
   metrics: LassoMetrics;
@@ -76,12 +77,14 @@ export class ChainRuntime {
     this.capabilities = new CapabilityMemory({ now: this.now });
     this.hedgeBudget = new HedgeBudget(config.hedging.maxExtraLoad, config.hedging.burst);
     for (const s of STRATEGY_NAMES) this.strategies.set(s, createStrategy(s, { random }));
+    const reachabilityLog = new ReachabilityLog(name, logger);
     this.headTracker = new HeadTracker({
       providers: this.providers,
       intervalMs: config.headPollIntervalMs,
       timeoutMs: Math.min(config.headPollIntervalMs, 2000),
       now: this.now,
       onUpdate: (p) => {
+        reachabilityLog.update(p);
         const head = p.head.number;
         if (head !== undefined) metrics.providerHead.set({ chain: name, provider: p.id }, head);
         const chainHead = this.chainHead();

@@ -1,3 +1,4 @@
+import { describeOutcome } from '../transport/outcome.js';
 import type { ProviderRuntime } from './provider.js';
 
 export interface HeadTrackerOptions {
@@ -46,7 +47,7 @@ export class HeadTracker {
       if (outcome.type === 'result' && typeof outcome.result === 'string' && /^0x[0-9a-fA-F]+$/.test(outcome.result)) {
         this.observe(provider, Number.parseInt(outcome.result, 16));
       } else {
-        provider.head.lastError = describeFailure(outcome.type);
+        provider.head.lastError = outcome.type === 'result' ? 'malformed eth_blockNumber result' : describeOutcome(outcome);
       }
     } finally {
       this.polling.delete(provider.id);
@@ -60,8 +61,4 @@ export class HeadTracker {
     provider.head.updatedAt = this.options.now();
     provider.head.lastError = undefined;
   }
-}
-
-function describeFailure(type: string): string {
-  return type === 'result' ? 'malformed eth_blockNumber result' : `head poll failed: ${type}`;
 }

@@ -1,6 +1,7 @@
 import type { ChainRegistry } from '../providers/chain-registry.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ProviderRuntime } from '../providers/provider.js';
+import { providerReachability } from '../providers/reachability.js';
 
 export interface ProviderView {
   id: string;
@@ -86,9 +87,16 @@ export function providerView(chain: ChainRuntime, p: ProviderRuntime): ProviderV
   };
 }
 
-/** A provider can take traffic now: breaker not open and not cooling down. Lagging still counts (last resort). */
-function isAvailable(p: ProviderRuntime): boolean {
-  return p.httpBreaker.state !== 'open' && !p.cooldown.isCoolingDown();
+/**
+ * Why a provider cannot take traffic now, or undefined when it can: its probes fail, its breaker is
+ * open, or it is cooling down after a rate limit. Lagging still counts as able (a last resort).
+ */
+function unavailableBecause(chain: ChainRuntime, p: ProviderRuntime): string | undefined {
+  const reachability = providerReachability(p);
+  if (!reachability.reachable) return `unreachable (${reachability.lastError ?? 'probe failed'})`;
+  if (p.httpBreaker.state === 'open') return 'breaker open';
+  if (p.cooldown.isCoolingDown()) return `rate limited, cooling down for ${Math.ceil(p.cooldown.remainingMs() / 1000)} s`;
+  return undefined;
 }
 
 export function chainsView(registry: ChainRegistry): unknown {
@@ -100,7 +108,7 @@ export function chainsView(registry: ChainRegistry): unknown {
       maxLagBlocks: c.config.maxLagBlocks,
       head: c.chainHead() ?? null,
       providers: c.providers.length,
-      availableProviders: c.providers.filter(isAvailable).length,
+      availableProviders: c.providers.filter((p) => unavailableBecause(c, p) === undefined).length,
     })),
   };
 }
@@ -111,14 +119,50 @@ export function providersView(registry: ChainRegistry): unknown {
   };
 }
 
-/** Healthy when every chain has at least one provider that can take traffic; degraded with `reasons`. */
-export function healthView(registry: ChainRegistry, reasons: readonly string[] = []): { healthy: boolean; body: unknown } {
+/**
+ * Something beyond the chains' providers that can make Lasso degraded (shared state unreachable,
+ * an outlier provider...): returns its current reasons, none when all is well.
+ */
+export type HealthSource = () => readonly string[];
+
+export type HealthStatus = 'ok' | 'degraded' | 'down';
+
+export interface HealthView {
+  status: HealthStatus;
+  /** 200 while every chain has a provider that can serve (ok or degraded), 503 when down. */
+  httpStatus: 200 | 503;
+  body: {
+    status: HealthStatus;
+    reasons: string[];
+    chains: { name: string; head: number | null; availableProviders: number; totalProviders: number }[];
+  };
+}
+
+/**
+ * The health contract: `down` (503) when some chain has no provider that can serve, so a load
+ * balancer drains a replica only when it cannot serve; otherwise 200, `degraded` with the reasons
+ * (providers that cannot serve or lag, and whatever the sources report) or `ok`.
+ */
+export function healthView(registry: ChainRegistry, sources: readonly HealthSource[] = []): HealthView {
+  const reasons: string[] = [];
+  let down = false;
   const chains = registry.all().map((c) => {
-    const available = c.providers.filter(isAvailable).length;
+    let available = 0;
+    for (const p of c.providers) {
+      const because = unavailableBecause(c, p);
+      if (because === undefined) available++;
+      else reasons.push(`${c.name}: provider ${p.id} ${because}`);
+      if (because === undefined && c.isLagging(p)) reasons.push(`${c.name}: provider ${p.id} lagging ${c.lagOf(p)} blocks behind`);
+    }
+    if (available === 0) {
+      down = true;
+      reasons.unshift(`${c.name}: no provider can serve`);
+    }
     return { name: c.name, head: c.chainHead() ?? null, availableProviders: available, totalProviders: c.providers.length };
   });
-  const healthy = chains.every((c) => c.availableProviders > 0);
-  return { healthy, body: { status: healthy && reasons.length === 0 ? 'ok' : 'degraded', reasons, chains } };
+  for (const source of sources) reasons.push(...source());
+  const status: HealthStatus = down ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';
+  return { status, httpStatus: down ? 503 : 200, body: { status, reasons, chains } };
 }
 
 function roundOrNull(value: number | undefined, digits = 2): number | null {

@@ -12,6 +12,7 @@ import type { ExecuteDeps } from '../pipeline/execute.js';
 import { handlePayload } from '../pipeline/handle-payload.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
 import { chainsView, healthView, providersView } from './admin-views.js';
+import type { HealthSource } from './admin-views.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import type { RouteCache } from './resolve-route.js';
 import { pathSegments } from './rpc-route.js';
@@ -30,8 +31,8 @@ export interface HttpFrontDeps extends ExecuteDeps {
   routes: RouteCache;
   /** Keys, chain and method rules, rate limits, CORS and the admin key. */
   frontDoor: FrontDoor;
-  /** Reasons the process is degraded beyond its chains (e.g. shared state unreachable). */
-  healthReasons: () => string[];
+  /** What can make the process degraded beyond its chains' providers (e.g. shared state unreachable). */
+  healthSources: readonly HealthSource[];
   /** Re-reads and applies the config (`POST /api/admin/reload`); absent when there is no file to re-read. */
   reload?: () => Promise<ReloadResult>;
   /** Serves /dashboard and below (`rest`: the path after /dashboard/, '' for the page). */
@@ -103,8 +104,8 @@ async function handleOther(req: IncomingMessage, res: ServerResponse, url: strin
   if (first === 'dashboard' && deps.dashboard) return deps.dashboard.handle(req, res, segments.slice(1).join('/'));
   switch (path) {
     case 'health': {
-      const health = healthView(deps.chains, deps.healthReasons());
-      return sendJson(res, health.healthy ? 200 : 503, health.body);
+      const health = healthView(deps.chains, deps.healthSources);
+      return sendJson(res, health.httpStatus, health.body);
     }
     case 'api/chains':
       return sendJson(res, 200, chainsView(deps.chains));
