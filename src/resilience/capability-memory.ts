@@ -23,13 +23,21 @@ export interface CapabilityEntrySnapshot {
   method: string;
   /** The method is unsupported until this time (ms since epoch). */
   unsupportedUntil: number | undefined;
-  /** Smallest range (blocks) seen failing as too large, and until when that is trusted. */
-  rangeLimit: { failingSize: number; until: number } | undefined;
+  /** What was learned about its log ranges, and until when that is trusted. */
+  rangeLimit: RangeLimitEntry | undefined;
+}
+
+export interface RangeLimitEntry {
+  /** Smallest range (blocks) seen failing as too large. */
+  failingSize: number;
+  /** The limit the provider stated in its refusal, when it did. */
+  statedMaxBlocks: number | undefined;
+  until: number;
 }
 
 interface Entry {
   unsupportedUntil: number | undefined;
-  rangeLimit: { failingSize: number; until: number } | undefined;
+  rangeLimit: RangeLimitEntry | undefined;
 }
 
 /**
@@ -39,6 +47,8 @@ interface Entry {
  * - range too large (eth_getLogs...): remember the smallest failing range size and skip the
  *   provider only for ranges at least that large. Simple by design: the real limit may be a
  *   result count rather than a block count, so this is a heuristic that errs towards trying.
+ *   A limit the refusal states ("up to a 2K block range") is kept too: `logsRangeLimit` tells
+ *   an eth_getLogs splitter what to ask this provider for.
  * - pruned history / unknown block, unsupported params, too large: not remembered. They depend on
  *   the block or the request, not the method (a full node serves eth_call at latest but not at an
  *   old block); the request fails over and the next request tries again. Archive needs belong in
@@ -60,8 +70,11 @@ export class CapabilityMemory {
   record(providerId: string, method: string, c: Classification, context: CapabilityContext = {}): void {
     if (c.errorClass !== 'capability') return;
     if (c.capabilityKind === 'unsupported_method') this.markUnsupported(providerId, method);
-    else if (c.capabilityKind === 'range_too_large' && context.rangeSize !== undefined) {
-      this.markRangeTooLarge(providerId, method, context.rangeSize);
+    else if (c.capabilityKind === 'range_too_large') {
+      const stated = c.rangeLimit?.maxBlocks;
+      // What actually failed counts first; a stated limit stands in when the request's size is unknown.
+      const failingSize = context.rangeSize ?? (stated === undefined ? undefined : stated + 1);
+      if (failingSize !== undefined) this.markRangeTooLarge(providerId, method, failingSize, stated);
     }
   }
 
@@ -72,13 +85,28 @@ export class CapabilityMemory {
     this.#put(providerId, method, entry);
   }
 
-  /** A query spanning `rangeSize` blocks was too large: skip ranges at least that large for the TTL. */
-  markRangeTooLarge(providerId: string, method: string, rangeSize: number): void {
+  /**
+   * A query spanning `rangeSize` blocks was too large: skip ranges at least that large for the TTL.
+   * `statedMaxBlocks` is the limit the provider named in its refusal, if any.
+   */
+  markRangeTooLarge(providerId: string, method: string, rangeSize: number, statedMaxBlocks?: number): void {
     if (!(Number.isFinite(rangeSize) && rangeSize >= 1)) return;
     const entry = this.#take(providerId, method);
     const failingSize = entry.rangeLimit === undefined ? rangeSize : Math.min(entry.rangeLimit.failingSize, rangeSize);
-    entry.rangeLimit = { failingSize, until: this.#now() + this.#ttlMs };
+    const stated = statedMaxBlocks ?? entry.rangeLimit?.statedMaxBlocks;
+    entry.rangeLimit = { failingSize, statedMaxBlocks: stated, until: this.#now() + this.#ttlMs };
     this.#put(providerId, method, entry);
+  }
+
+  /**
+   * Largest log range (blocks) this provider is believed to accept for `method`: the limit it
+   * stated, else one block less than the smallest range seen failing. Undefined when nothing was
+   * learned (or it expired): then nothing is known against asking for any range.
+   */
+  logsRangeLimit(providerId: string, method: string): number | undefined {
+    const limit = this.#live(keyOf(providerId, method))?.rangeLimit;
+    if (limit === undefined) return undefined;
+    return limit.statedMaxBlocks ?? limit.failingSize - 1;
   }
 
   /**
@@ -97,16 +125,8 @@ export class CapabilityMemory {
 
   /** Should selection skip this provider for this request? */
   isUnsupported(providerId: string, method: string, context: CapabilityContext = {}): boolean {
-    const key = keyOf(providerId, method);
-    const entry = this.#entries.get(key);
+    const entry = this.#live(keyOf(providerId, method));
     if (entry === undefined) return false;
-    const now = this.#now();
-    if (entry.unsupportedUntil !== undefined && entry.unsupportedUntil <= now) entry.unsupportedUntil = undefined;
-    if (entry.rangeLimit !== undefined && entry.rangeLimit.until <= now) entry.rangeLimit = undefined;
-    if (entry.unsupportedUntil === undefined && entry.rangeLimit === undefined) {
-      this.#entries.delete(key);
-      return false;
-    }
     if (entry.unsupportedUntil !== undefined) return true;
     return entry.rangeLimit !== undefined && context.rangeSize !== undefined && context.rangeSize >= entry.rangeLimit.failingSize;
   }
@@ -135,6 +155,15 @@ export class CapabilityMemory {
     return this.#entries.size;
   }
 
+  /** The entry with its expired parts dropped; undefined (and deleted) when nothing is left. */
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (expire(entry, this.#now())) return entry;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
   #take(providerId: string, method: string): Entry {
     const key = keyOf(providerId, method);
     const entry = this.#entries.get(key) ?? { unsupportedUntil: undefined, rangeLimit: undefined };
@@ -155,12 +184,15 @@ export class CapabilityMemory {
 
   #pruneExpired(): void {
     const now = this.#now();
-    for (const [key, entry] of this.#entries) {
-      if (entry.unsupportedUntil !== undefined && entry.unsupportedUntil <= now) entry.unsupportedUntil = undefined;
-      if (entry.rangeLimit !== undefined && entry.rangeLimit.until <= now) entry.rangeLimit = undefined;
-      if (entry.unsupportedUntil === undefined && entry.rangeLimit === undefined) this.#entries.delete(key);
-    }
+    for (const [key, entry] of this.#entries) if (!expire(entry, now)) this.#entries.delete(key);
   }
+}
+
+/** Drops the entry's expired parts; false when nothing is left of it. */
+function expire(entry: Entry, now: number): boolean {
+  if (entry.unsupportedUntil !== undefined && entry.unsupportedUntil <= now) entry.unsupportedUntil = undefined;
+  if (entry.rangeLimit !== undefined && entry.rangeLimit.until <= now) entry.rangeLimit = undefined;
+  return entry.unsupportedUntil !== undefined || entry.rangeLimit !== undefined;
 }
 
 function keyOf(providerId: string, method: string): string {

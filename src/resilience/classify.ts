@@ -1,6 +1,8 @@
 import { RpcErrorCode } from '../jsonrpc/errors.js';
 import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
 import type { AttemptOutcome } from '../transport/outcome.js';
+import { parseLogsRangeLimit } from './range-limit.js';
+import type { LogsRangeLimit } from './range-limit.js';
 
 /**
  * The four error classes of DESIGN.md ("Error classes"). They drive both failover and breaker
@@ -27,6 +29,13 @@ export type CapabilityKind =
   | 'range_too_large'
   /** Request or response too large for this provider (HTTP 413, "response size exceeded" on a non-log method). */
   | 'too_large'
+  /** The provider's batch limit ("batch too large", "too many requests in batch"): another may take it. */
+  | 'batch_too_large'
+  /**
+   * The provider gave up executing this call ("execution aborted (timeout = 5s)"): its time cap is
+   * too tight for this request, another provider may allow more. Says nothing about its health.
+   */
+  | 'execution_timeout'
   /** Old state pruned, or the block is unknown to this provider (pruned, or not seen yet). */
   | 'block_unavailable';
 
@@ -38,6 +47,11 @@ export interface Classification {
   retryAfterMs?: number;
   /** Only for `capability`. */
   capabilityKind?: CapabilityKind;
+  /**
+   * Only for `range_too_large`, when the refusal states a limit or suggests a range (parsed from
+   * its text): what an eth_getLogs splitter can ask this provider for.
+   */
+  rangeLimit?: LogsRangeLimit;
   /**
    * Set only for a `cancelled` attempt (deadline hit, or a hedge won). Such an attempt is neither
    * a success nor a failure: see `classifyOutcome`.
@@ -55,8 +69,10 @@ export type BreakerVerdict = 'success' | 'failure' | 'neutral';
 
 // --- Message patterns -------------------------------------------------------------------------
 // Matched against the lower-cased message (plus string-ish `data`). Providers phrase the same
-// condition many ways; these lists come from geth, erigon, nethermind, besu, anvil/hardhat and the
-// large hosted providers' documented error texts.
+// condition many ways; these lists come from geth, erigon, nethermind, besu, reth, anvil/hardhat,
+// Frontier and the hosted providers' answers (Alchemy, Infura, QuickNode, Ankr, Tenderly,
+// Cloudflare-fronted public endpoints). test/unit/resilience/vendor-errors.fixtures.ts holds one
+// real answer per shape.
 
 /** Reverts first: a revert reason is arbitrary contract text ("rate limit exceeded" is a valid reason). */
 const REVERT = /revert|vm exception|vm execution error/;
@@ -76,9 +92,22 @@ const DETERMINISTIC_TEXTS: readonly (readonly [RegExp, string])[] = [
   [/invalid block range|fromblock.*(after|greater|>).*toblock/, 'invalid_params'],
 ];
 
+/** A batch over the provider's batch limit (checked before rate limits: "too many requests in batch"). */
+const BATCH_TOO_LARGE =
+  /batch (is )?too (large|big)|batch size (is )?(too large|limit|exceed)|too many (requests|calls|items) in (a |the )?batch|batch (request )?limit (exceeded|reached)|exceeds? (the )?(max(imum)? )?batch (size|limit)|maximum batch size/;
+
 /** Range / result-count limits of log queries (checked before rate limits: -32005 is shared). */
 const RANGE_TOO_LARGE =
-  /blocks? range|range (is )?too (large|wide|big)|query returned more than|more than [\d,]+ (results|logs|blocks)|response size|too many (blocks|logs|results)|exceed(s|ed)? (the )?(max(imum)? )?(block )?range|results? (limit|too large)|range limit|limited to .*range/;
+  /blocks? range|range (is )?too (large|wide|big)|query returned more than|more than [\d,]+ (results|logs|blocks)|response size|too many (blocks|logs|results)|exceed(s|ed)? (the )?(max(imum)? )?(block )?range|results? (limit|too large)|range limit|limited to .*range|range \d+ exceeds limit/;
+
+/**
+ * The node stopped executing the call at its own time cap (geth "execution aborted (timeout = 5s)",
+ * Infura "query timeout exceeded"). On a log query, a smaller range is the cure.
+ */
+const EXECUTION_TIMEOUT = /execution (aborted \(timeout|timeout|timed out)|query timeout exceeded|evm timeout|(call|trace|tracing) timed? ?out/;
+
+/** Request or answer larger than this provider takes (other providers may take more). */
+const TOO_LARGE = /entity too large|payload too large|(request|response|body|message) (is )?too (large|big)|exceeds? (the )?(max(imum)? )?(request|response|payload|body) size/;
 
 /** Log-querying methods where a bare "limit exceeded" means the range/result limit. */
 const RANGE_METHODS = new Set(['eth_getLogs', 'eth_getFilterLogs', 'eth_newFilter', 'trace_filter']);
@@ -102,7 +131,10 @@ const BLOCK_UNAVAILABLE =
   /missing trie node|header not found|unknown block|block not found|pruned|archive|historical state|state (is )?not available|state histor(y|ies)|distance to target block exceeds|block .*(not found|unavailable)|blockoutofrange|block (number |height )?.*out of range|beyond (the )?(current )?head/;
 
 const RATE_LIMIT =
-  /rate ?limit|too many requests|request limit|requests? per second|exceeded .*(capacity|quota|limit|throughput|compute units)|(capacity|quota|throughput) .*exceeded|daily request count|credits? (limit|exhausted)|throttl/;
+  /rate ?limit|rate exceeded|too many requests?\b|request limit|requests? per second|exceeded .*(capacity|quota|limit|throughput|compute units)|(capacity|quota|throughput) .*exceeded|(daily|monthly) request count|credits? (limit|exhausted)|throttl/;
+
+/** Cloudflare's rate-limit page in front of a public endpoint ("error code: 1015"). */
+const CLOUDFLARE_RATE_LIMIT = /error code:? ?1015|error 1015/;
 
 /** Vaguer limit texts: a rate limit, except on log queries where they mean the range limit. */
 const LOOSE_LIMIT = /limit exceeded|exceeds? (the )?limit|over (the )?limit/;
@@ -113,9 +145,13 @@ const PROVIDER_UNWELL =
   /internal error|server error|service unavailable|bad gateway|temporarily unavailable|overloaded|upstream|backend|no healthy|connection (refused|reset|closed)|not synced|syncing/;
 
 /** Auth/account problems: this provider's configuration is broken, another may well be fine. */
-const AUTH = /api ?key|unauthori[sz]ed|forbidden|authenticat|project id|invalid (app|project)|access denied|suspended|payment required/;
+const AUTH = /api ?key|unauthori[sz]ed|forbidden|authenticat|project id|invalid (app|project)|app is inactive|access denied|suspended|payment required/;
 
-const RPC_RATE_LIMIT_CODES = new Set([-32005, -32029, -32090]);
+/**
+ * EIP-1474 -32005 (Infura), QuickNode -32007, Base -32016, -32029 (Blast, TheRPC), Ankr -32090,
+ * and 429 / 1015 used as JSON-RPC codes by gateways that copy the HTTP status or Cloudflare's code.
+ */
+const RPC_RATE_LIMIT_CODES = new Set([-32005, -32007, -32016, -32029, -32090, 429, 1015]);
 /** EIP-1474 "method not supported" / "resource unavailable". */
 const RPC_CAPABILITY_CODES = new Set([RpcErrorCode.MethodNotFound, -32004]);
 
@@ -155,7 +191,7 @@ export function classifyOutcome(outcome: AttemptOutcome, method: string): Classi
       // Every provider would send the same answer: the request asked for too much.
       return deterministic('response_too_large');
     case 'http_error':
-      return classifyHttpStatus(outcome.httpStatus, outcome.retryAfterMs);
+      return classifyHttpStatus(outcome.httpStatus, outcome.retryAfterMs, outcome.bodySnippet);
     case 'rpc_error':
       return classifyRpcError(outcome.error, outcome.httpStatus, outcome.retryAfterMs, method);
   }
@@ -212,9 +248,19 @@ function deterministic(reason: string): Classification {
   return { errorClass: 'deterministic', reason };
 }
 
+/** A log query over this provider's range limit, with the limit its text states, if any. */
+function rangeTooLarge(text: string): Classification {
+  const rangeLimit = parseLogsRangeLimit(text);
+  const c = capability('range_too_large', 'range_too_large');
+  return rangeLimit === undefined ? c : { ...c, rangeLimit };
+}
+
 /** Non-2xx HTTP status without a usable JSON-RPC body. */
-function classifyHttpStatus(status: number, retryAfterMs: number | undefined): Classification {
+function classifyHttpStatus(status: number, retryAfterMs: number | undefined, bodySnippet: string): Classification {
   if (status === 429) return rateLimit('http_429', retryAfterMs);
+  // Rate-limit pages come with other statuses too (403 from a WAF, 503 from a gateway).
+  const body = bodySnippet.toLowerCase();
+  if (CLOUDFLARE_RATE_LIMIT.test(body) || RATE_LIMIT.test(body)) return rateLimit('rate_limited', retryAfterMs);
   if (status === 413) return capability('too_large', 'http_413');
   // A gateway that gave up waiting costs us as much as our own timeout would.
   if (status === 408 || status === 504) return failure('timeout', `http_${status}`);
@@ -236,11 +282,14 @@ function classifyRpcError(
   if (code === 3 || REVERT.test(text)) return deterministic('execution_reverted');
   if (httpStatus === 429) return rateLimit('http_429', outcomeRetryAfterMs ?? parseRetryAfterMs(error));
   for (const [pattern, reason] of DETERMINISTIC_TEXTS) if (pattern.test(text)) return deterministic(reason);
+  if (BATCH_TOO_LARGE.test(text)) return capability('batch_too_large', 'batch_too_large');
 
   const rangeMethod = RANGE_METHODS.has(method);
-  if (RANGE_TOO_LARGE.test(text)) return rangeMethod ? capability('range_too_large', 'range_too_large') : capability('too_large', 'too_large');
-  if (RATE_LIMIT.test(text)) return rateLimit('rate_limited', outcomeRetryAfterMs ?? parseRetryAfterMs(error));
-  if (rangeMethod && (LOOSE_LIMIT.test(text) || /too large/.test(text))) return capability('range_too_large', 'range_too_large');
+  if (RANGE_TOO_LARGE.test(text)) return rangeMethod ? rangeTooLarge(text) : capability('too_large', 'too_large');
+  if (EXECUTION_TIMEOUT.test(text)) return rangeMethod ? rangeTooLarge(text) : capability('execution_timeout', 'execution_timeout');
+  if (RATE_LIMIT.test(text) || CLOUDFLARE_RATE_LIMIT.test(text)) return rateLimit('rate_limited', outcomeRetryAfterMs ?? parseRetryAfterMs(error));
+  if (rangeMethod && (LOOSE_LIMIT.test(text) || /too large/.test(text))) return rangeTooLarge(text);
+  if (TOO_LARGE.test(text) || httpStatus === 413) return capability('too_large', 'too_large');
   if (LOOSE_LIMIT.test(text)) return rateLimit('rate_limited', outcomeRetryAfterMs ?? parseRetryAfterMs(error));
   if (RPC_CAPABILITY_CODES.has(code) || UNSUPPORTED_METHOD.test(text)) return capability('unsupported_method', 'unsupported_method');
   // Before the generic "not available": "state is not available" is pruning, not a missing method.
@@ -268,7 +317,8 @@ function errorText(error: JsonRpcErrorObject): string {
   const data = error.data;
   if (typeof data === 'string' && !/^0x[0-9a-f]*$/i.test(data)) text += ` ${data}`;
   else if (data !== null && typeof data === 'object') {
-    for (const key of ['message', 'details', 'reason', 'error']) {
+    // Tenderly puts the actual reason in `data.payload` under a bare "invalid params".
+    for (const key of ['message', 'details', 'reason', 'error', 'payload']) {
       const v = (data as Record<string, unknown>)[key];
       if (typeof v === 'string') text += ` ${v}`;
     }
@@ -276,12 +326,21 @@ function errorText(error: JsonRpcErrorObject): string {
   return text.toLowerCase();
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, millisecond: 1, milliseconds: 1, s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000, m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000 };
+const UNIT_MS: Record<string, number> = {
+  ms: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+};
+/** "try again in 2s", "retry after 500 ms", Go durations as Ankr sends them ("retry in 10m0s"). */
+const RETRY_HINT = /(?:try again|retry)(?: again)?\s+(?:in|after)\s+((?:\d+(?:\.\d+)?\s*[a-z]*)+)/;
+const DURATION_PART = /(\d+(?:\.\d+)?)\s*([a-z]*)/g;
 
 /**
  * Wait hint from a rate-limit error body: `data.retryAfterMs` (ms), `data.retryAfter` /
  * `data.retry_after` / `data.backoff_seconds` (seconds), or text like "try again in 2s",
- * "retry after 500ms", "please retry in 1.5 seconds". Undefined when absent or unparseable.
+ * "retry after 500ms", "please retry in 1.5 seconds", "retry in 10m0s". Undefined when absent or
+ * unparseable.
  */
 export function parseRetryAfterMs(error: JsonRpcErrorObject): number | undefined {
   const data = error.data;
@@ -292,12 +351,15 @@ export function parseRetryAfterMs(error: JsonRpcErrorObject): number | undefined
     const seconds = finite(d['retryAfter']) ?? finite(d['retry_after']) ?? finite(d['backoff_seconds']);
     if (seconds !== undefined) return Math.max(0, Math.round(seconds * 1000));
   }
-  const match = /(?:try again|retry)(?: again)?\s+(?:in|after)\s+(\d+(?:\.\d+)?)\s*([a-z]+)?/.exec(errorText(error));
-  if (!match) return undefined;
-  const amount = Number(match[1]);
-  const unit = match[2] === undefined ? 1000 : UNIT_MS[match[2]];
-  if (unit === undefined || !Number.isFinite(amount)) return undefined;
-  return Math.round(amount * unit);
+  const hint = RETRY_HINT.exec(errorText(error))?.[1];
+  if (hint === undefined) return undefined;
+  let totalMs = 0;
+  for (const [, amount, unit = ''] of hint.matchAll(DURATION_PART)) {
+    const unitMs = unit === '' ? 1000 : UNIT_MS[unit];
+    if (unitMs === undefined) return undefined;
+    totalMs += Number(amount) * unitMs;
+  }
+  return Math.round(totalMs);
 }
 
 function finite(v: unknown): number | undefined {

@@ -6,3 +6,6 @@ export { Cooldown } from './cooldown.js';
 export type { CooldownOptions, CooldownSnapshot } from './cooldown.js';
 export { CapabilityMemory, logsRangeSize } from './capability-memory.js';
 export type { CapabilityMemoryOptions, CapabilityContext, CapabilityEntrySnapshot } from './capability-memory.js';
+export type { RangeLimitEntry } from './capability-memory.js';
+export { acceptedBlocks, parseLogsRangeLimit } from './range-limit.js';
+export type { LogsRangeLimit } from './range-limit.js';

@@ -150,6 +150,7 @@ describe('parseRetryAfterMs', () => {
     expect(parseRetryAfterMs({ code: -32005, message: 'Try again in 1.5 seconds' })).toBe(1500);
     expect(parseRetryAfterMs({ code: -32005, message: 'try again in 2 minutes' })).toBe(120_000);
     expect(parseRetryAfterMs({ code: -32005, message: 'retry in 4' })).toBe(4000);
+    expect(parseRetryAfterMs({ code: -32090, message: 'call rate limit exhausted, retry in 1m30s' })).toBe(90_000);
     expect(parseRetryAfterMs({ code: -32005, message: 'x', data: 'try again in 3s' })).toBe(3000);
     expect(parseRetryAfterMs({ code: -32005, message: 'rate limited' })).toBeUndefined();
     expect(parseRetryAfterMs({ code: -32005, message: 'try again in 2 fortnights' })).toBeUndefined();
