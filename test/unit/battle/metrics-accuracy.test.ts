@@ -67,11 +67,9 @@ describe('metrics accuracy', () => {
     expect(r.find((x) => x.id === 'failovers')!.detail).toContain('at least 3');
   });
 
-  it('a hedged request is no failover, and failovers beyond the extra attempts of client-only methods fail', () => {
-    const hedged = input({ records: [rec(0), rec(1, { attempts: 2, hedged: true }), rec(2, { outcome: 'failed', attempts: 1 })] });
-    expect(checkMetricsAccuracy(hedged).find((x) => x.id === 'failovers')!.passed).toBe(false);
-    const noExtra = input({ records: [rec(0), rec(1), rec(2, { outcome: 'failed', attempts: 1 })] });
-    expect(checkMetricsAccuracy(noExtra).find((x) => x.id === 'failovers')!.passed).toBe(false);
+  it("a hedged request's extra attempt is no failover the counter must have", () => {
+    const hedged = input({ records: [rec(0), rec(1, { attempts: 3, hedged: true }), rec(2, { outcome: 'failed', attempts: 1 })] });
+    expect(checkMetricsAccuracy(hedged).find((x) => x.id === 'failovers')).toMatchObject({ passed: true, expected: { min: 0 } });
   });
 
   it('breaker openings the polls saw but the counter missed fail; no subscribers, no delivery check', () => {
