@@ -106,7 +106,7 @@ export function renderValidationReport(s: ValidationSources): string {
     );
   }
   const compares = s.battles.filter((b) => b.result.comparison);
-  if (compares.length === 0) out.push('- `--compare` run: **not committed yet** (`npm run bench:tail`, then copy the files to docs/results).');
+  if (compares.length === 0) out.push('- `--compare` run: **not committed yet** (`lasso battle --scenario tail --compare`, then copy the files to docs/results).');
   for (const { result: r } of compares) out.push(`- \`--compare\` run ${r.id} (${r.scenario.name}): ${r.comparison!.note}`);
 
   for (const { file, result: r } of s.battles) {

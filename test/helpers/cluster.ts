@@ -27,6 +27,8 @@ export interface ClusterOptions {
   faultProxies?: boolean;
   /** Extra chain config merged into the devnet chain (e.g. maxLagBlocks, breaker). */
   chain?: Record<string, unknown>;
+  /** Extra provider config by node id (e.g. maxConcurrent). */
+  providers?: Record<string, Record<string, unknown>>;
   server?: Record<string, unknown>;
   seed?: number;
   /** Passed to startLasso: the per-chain subscription engine (tests of the WS front pass a fake). */
@@ -66,7 +68,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           ...options.chain,
           providers: devnet.nodes().map((n, i) => {
             const proxy = proxies.get(n.id);
-            return { id: n.id, url: proxy?.httpUrl ?? n.httpUrl, wsUrl: proxy?.wsUrl ?? n.wsUrl, priority: i + 1 };
+            return { id: n.id, url: proxy?.httpUrl ?? n.httpUrl, wsUrl: proxy?.wsUrl ?? n.wsUrl, priority: i + 1, ...options.providers?.[n.id] };
           }),
         },
       },
