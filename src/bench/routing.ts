@@ -1,7 +1,7 @@
 /**
  * npm run bench:routing — Lasso's routing against the client-side alternatives, side by side:
  *   steady  three providers 5 / 15 / 25 ms away (± 3 ms jitter), no faults;
- *   chaos   the bench:tail timeline (one provider hangs, one is down, one flaps).
+ *   chaos   the `tail` battle scenario's timeline (one provider hangs, one is down, one flaps).
  * Each round runs every arm on the same devnet setup, seed and request schedule: Lasso (its
  * default strategy), the nearest provider alone ("pinned") and viem's `fallback` with `rank`.
  * Rounds are interleaved (round 1 of every arm, then round 2, ...) so that a burst of outside load
