@@ -3,19 +3,11 @@
  * a fast static upstream hit directly, through a bare undici pass-through, and through Lasso.
  * Each server runs in its own process; the load generator runs here.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { closedLoop } from './load.js';
 import type { LoadResult } from './load.js';
-import type { TargetKind } from './target.js';
+import { askTarget, median, startTarget } from './target-process.js';
+import type { TargetProcess as Target } from './target-process.js';
 
-interface Target {
-  child: ChildProcess;
-  url: string;
-}
-
-const TARGET_SCRIPT = fileURLToPath(new URL('./target.js', import.meta.url));
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // Arms take turns in every round (each round starting with the next arm, so none always follows
@@ -24,27 +16,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
 
-function startTarget(kind: TargetKind, upstreamUrl?: string): Promise<Target> {
-  const child = fork(TARGET_SCRIPT, upstreamUrl ? [kind, upstreamUrl] : [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
-    child.on('message', (msg: { ready?: boolean; url?: string }) => {
-      if (msg.ready && msg.url) resolve({ child, url: msg.url });
-    });
-  });
-}
-
-function cpuMicros(target: Target): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (msg: { cpu?: NodeJS.CpuUsage }): void => {
-      if (!msg.cpu) return;
-      target.child.off('message', onMessage);
-      resolve(msg.cpu.user + msg.cpu.system);
-    };
-    target.child.on('message', onMessage);
-    target.child.send('cpu');
-  });
+async function cpuMicros(target: Target): Promise<number> {
+  const cpu = await askTarget(target, 'cpu');
+  return cpu.user + cpu.system;
 }
 
 async function measure(target: Target): Promise<LoadResult & { cpuMicrosPerRequest: number }> {
@@ -54,12 +28,6 @@ async function measure(target: Target): Promise<LoadResult & { cpuMicrosPerReque
   // Warm-up requests burn CPU too; count them out proportionally is not possible, so include them.
   const warmupShare = 1000 / (1000 + result.durationMs);
   return { ...result, cpuMicrosPerRequest: ((after - before) * (1 - warmupShare)) / Math.max(1, result.requests) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {

@@ -1,21 +1,33 @@
 /**
- * Child process for benchmarks: runs one server (static upstream, pass-through or Lasso) so the load
+ * Child process for benchmarks: runs one server (an upstream, the pass-through or Lasso) so the load
  * generator never shares an event loop with what it measures. Talks to the parent over IPC:
- * sends { ready, url } once listening, answers { cpu } requests with process.cpuUsage().
+ * sends { ready, url } once listening, answers { cpu } and { rss } requests with process.cpuUsage()
+ * and the resident set size.
  */
 import { startLasso } from '../app.js';
 import { startStaticUpstream } from '../chaos/static-upstream.js';
 import { lassoConfigSchema } from '../config/index.js';
 import { createLogger } from '../observability/logger.js';
 import { listen } from '../server/http-server.js';
+import { createLargeUpstream } from './large-upstream.js';
 import { createPassThrough } from './passthrough.js';
 
-export type TargetKind = 'upstream' | 'passthrough' | 'lasso';
+export type TargetKind = 'upstream' | 'large-upstream' | 'large-upstream-gzip' | 'passthrough' | 'lasso';
 
-async function start(kind: TargetKind, upstreamUrl: string | undefined): Promise<string> {
+/**
+ * @param upstreamUrl the upstream of the pass-through and of Lasso's chain `bench`
+ * @param secondUpstreamUrl Lasso only: the upstream of a second chain, `bench-gz`
+ */
+async function start(kind: TargetKind, upstreamUrl: string | undefined, secondUpstreamUrl: string | undefined): Promise<string> {
   switch (kind) {
     case 'upstream':
       return (await startStaticUpstream({ port: 0 })).url;
+    case 'large-upstream':
+    case 'large-upstream-gzip': {
+      const { server } = createLargeUpstream({ gzip: kind === 'large-upstream-gzip' });
+      const port = await listen(server, '127.0.0.1', 0);
+      return `http://127.0.0.1:${port}/`;
+    }
     case 'passthrough': {
       const { server } = createPassThrough(requireUrl(upstreamUrl));
       const port = await listen(server, '127.0.0.1', 0);
@@ -29,6 +41,9 @@ async function start(kind: TargetKind, upstreamUrl: string | undefined): Promise
         // pass-through, or identical benchmark requests would be merged and flatter Lasso.
         chains: {
           bench: { chainId: 1, headPollIntervalMs: 1000, coalescing: { enabled: false }, providers: [{ id: 'static', url: requireUrl(upstreamUrl) }] },
+          ...(secondUpstreamUrl && {
+            'bench-gz': { chainId: 1, headPollIntervalMs: 1000, coalescing: { enabled: false }, providers: [{ id: 'static-gz', url: secondUpstreamUrl }] },
+          }),
         },
       });
       const lasso = await startLasso({ config, logger: createLogger('silent') });
@@ -42,11 +57,12 @@ function requireUrl(url: string | undefined): string {
   return url;
 }
 
-const [kind, upstreamUrl] = process.argv.slice(2) as [TargetKind, string | undefined];
-start(kind, upstreamUrl).then(
+const [kind, upstreamUrl, secondUpstreamUrl] = process.argv.slice(2) as [TargetKind, string | undefined, string | undefined];
+start(kind, upstreamUrl, secondUpstreamUrl).then(
   (url) => {
     process.on('message', (msg: unknown) => {
       if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+      if (msg === 'rss') process.send?.({ rss: process.memoryUsage.rss() });
     });
     process.send?.({ ready: true, url });
   },

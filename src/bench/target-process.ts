@@ -1,0 +1,44 @@
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TargetKind } from './target.js';
+
+/** A benchmark server running in its own process (see target.ts). */
+export interface TargetProcess {
+  child: ChildProcess;
+  url: string;
+}
+
+const TARGET_SCRIPT = fileURLToPath(new URL('./target.js', import.meta.url));
+
+/** Forks target.ts for `kind` and waits until it listens. */
+export function startTarget(kind: TargetKind, ...upstreamUrls: string[]): Promise<TargetProcess> {
+  const child = fork(TARGET_SCRIPT, [kind, ...upstreamUrls], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
+    child.on('message', (msg: { ready?: boolean; url?: string }) => {
+      if (msg.ready && msg.url) resolve({ child, url: msg.url });
+    });
+  });
+}
+
+/** Asks a target for one IPC figure ('cpu' or 'rss') and waits for its answer. */
+export function askTarget<K extends 'cpu' | 'rss'>(target: TargetProcess, what: K): Promise<K extends 'cpu' ? NodeJS.CpuUsage : number> {
+  return new Promise((resolve) => {
+    const onMessage = (msg: Record<string, unknown>): void => {
+      if (!(what in msg)) return;
+      target.child.off('message', onMessage);
+      resolve(msg[what] as K extends 'cpu' ? NodeJS.CpuUsage : number);
+    };
+    target.child.on('message', onMessage);
+    target.child.send(what);
+  });
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
