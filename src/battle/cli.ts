@@ -34,6 +34,7 @@ Options:
   --baseline FILE     compare with an earlier JSON result; regressions fail the run
   --tolerance PCT     baseline tolerance (default: 10%)
   --quiet             no progress lines
+  --dashboard         print the URL of Lasso's live dashboard, to watch the chaos timeline play
   --list              list the built-in scenarios and exit
 
 Exit code: 0 every SLO passed, 1 an SLO failed (or a baseline regression), 2 usage or setup error.
@@ -85,6 +86,7 @@ export async function battleCommand(args: string[], io: BattleIo = defaultIo): P
       onCluster: (c) => {
         cluster = c;
       },
+      ...(options.dashboard && { onDashboard: (url: string) => io.stderr(`dashboard: ${url}\n`) }),
     });
     const files = await writeReports(options.out, result);
     io.stdout(`${summaryText(result)}\nReports:\n  ${files.json}\n  ${files.markdown}\n  ${files.html}\n`);
@@ -112,6 +114,7 @@ interface RunOptions {
   baseline?: string;
   tolerance: number;
   quiet: boolean;
+  dashboard: boolean;
 }
 
 type Parsed = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; scenario: BattleScenario; options: RunOptions };
@@ -153,6 +156,7 @@ async function parseLoaded(values: Record<string, string | boolean | undefined>)
       ...(str('baseline') !== undefined && { baseline: str('baseline')! }),
       tolerance,
       quiet: values.quiet === true,
+      dashboard: values.dashboard === true,
     },
   };
 }
@@ -174,6 +178,7 @@ async function parseCommandLine(args: string[]): Promise<Parsed> {
         compare: { type: 'boolean' },
         arms: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        dashboard: { type: 'boolean' },
         list: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },

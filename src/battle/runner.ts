@@ -37,6 +37,8 @@ export interface BattleOptions {
   tolerance?: number;
   /** Told about the running cluster (undefined once it is gone), e.g. to tear it down on SIGINT. */
   onCluster?: (cluster: ScenarioCluster | undefined) => void;
+  /** Told the live dashboard URL of the Lasso run as soon as its Lasso listens (before the workload starts). */
+  onDashboard?: (url: string) => void;
   /** Wall clock, for the report id. @default Date.now */
   now?: () => number;
 }
@@ -81,7 +83,7 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
   for (const arm of armOrder) {
     say(`[${arm}] starting: ${sc.providers.length} providers, ${sc.workload.rate} req/s for ${formatMs(sc.durationMs)}, seed ${sc.seed}`);
     if (arm === 'lasso') {
-      lasso = await runLasso(sc, base('lasso'), options.onCluster);
+      lasso = await runLasso(sc, base('lasso'), options.onCluster, options.onDashboard);
       arms.push(armResult('lasso', lasso.run, lasso.faults, lassoBlocks(lasso.subscriptions), sc));
       say(`[lasso] done: ${summaryLine(arms[arms.length - 1]!)}`);
       continue;
@@ -142,7 +144,7 @@ interface LassoRun {
   gcBeforeSample: boolean;
 }
 
-async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster: BattleOptions['onCluster']): Promise<LassoRun> {
+async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster: BattleOptions['onCluster'], onDashboard: BattleOptions['onDashboard']): Promise<LassoRun> {
   let sampler: SoakSampler | undefined;
   let chain = '';
   let run: ScenarioRun;
@@ -153,6 +155,7 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
       prepare: (cluster) => {
         onCluster?.(cluster);
         chain = cluster.chain;
+        onDashboard?.(`${cluster.lasso.url}/dashboard`);
         if (sc.soak) {
           sampler = new SoakSampler(cluster.lasso.url, upstreamPorts(cluster), sc.soak.intervalMs ?? 5000);
           sampler.start();
