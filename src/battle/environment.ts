@@ -14,7 +14,11 @@ export function battleEnvironment(): BattleResult['environment'] {
   };
 }
 
-/** Package version and, inside a git checkout, the commit (with `-dirty` when the tree has changes). */
+/**
+ * Package version and, inside a git checkout, the commit and whether the tree was clean: no changes
+ * to tracked files and no untracked files where the build reads from. A run from a dirty tree gets
+ * `-dirty` on its commit and `clean: false`, so nobody takes it for a reproducible result.
+ */
 export function generatorInfo(): BattleResult['generator'] {
   let version = '0.0.0';
   try {
@@ -23,14 +27,17 @@ export function generatorInfo(): BattleResult['generator'] {
   } catch {
     // not in the package layout (bundled): keep the placeholder
   }
-  let commit: string | undefined;
   try {
     const opts = { cwd: new URL('../..', import.meta.url), stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[], timeout: 2000 };
-    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], opts).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).toString().trim() !== '';
-    if (dirty) commit += '-dirty';
+    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], opts).toString().trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).toString().trim() !== '';
+    const untrackedSources = execFileSync('git', ['status', '--porcelain', '--untracked-files=all', '--', ...BUILD_INPUTS], opts).toString().trim() !== '';
+    const clean = !changed && !untrackedSources;
+    return { name: 'lasso battle', version, commit: clean ? commit : `${commit}-dirty`, clean };
   } catch {
-    commit = undefined;
+    return { name: 'lasso battle', version };
   }
-  return { name: 'lasso battle', version, ...(commit && { commit }) };
 }
+
+/** Where the built CLI comes from: an untracked file here changes what runs. */
+const BUILD_INPUTS = ['src', 'bin', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];

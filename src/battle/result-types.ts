@@ -79,7 +79,12 @@ export interface BaselineComparison {
 export interface BattleResult {
   schema: typeof BATTLE_RESULT_SCHEMA;
   schemaVersion: typeof BATTLE_RESULT_SCHEMA_VERSION;
-  generator: { name: 'lasso battle'; version: string; commit?: string };
+  /**
+   * What made the run: package version and, inside a git checkout, the commit (`-dirty` suffix when
+   * the tree had changes) and `clean`: no uncommitted changes at run time, so checking out `commit`
+   * and re-running reproduces it.
+   */
+  generator: { name: 'lasso battle'; version: string; commit?: string; clean?: boolean };
   /** File stem of the reports: `<UTC timestamp>-<scenario>[-compare]`. */
   id: string;
   startedAt: string;

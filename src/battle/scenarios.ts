@@ -152,7 +152,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
     },
   },
   tail: {
-    summary: 'issue 6 timeline: one provider hangs 10 s, another is down 10 s, a third flaps for 15 s; 30 req/s for 60 s',
+    summary: 'tail timeline: one provider hangs 10 s, another is down 10 s, a third flaps for 15 s; 30 req/s for 60 s',
     defaultDurationMs: MIN,
     defaultRate: 30,
     build: ({ durationMs }) => {
@@ -164,7 +164,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
         { at: at(40_000), action: 'flap', target: 'node-2', durationMs: at(15_000), downMs: at(2500), upMs: at(2500), label: 'node-2 flaps (2.5 s down / 2.5 s up)' },
       ];
       return {
-        title: 'Tail latency under faults (issue 6 timeline)',
+        title: 'Tail latency under faults',
         description:
           'Three providers 5 ms away (±5 ms jitter). node-0 hangs for 10 s (requests accepted, never answered), then node-1 is down ' +
           'for 10 s, then node-2 flaps for 15 s. 30 req/s of the classic read mix for 60 s, one newHeads subscriber.',

@@ -49,7 +49,16 @@ export async function loadValidationSources(root: string): Promise<ValidationSou
   return { battles, scenarios, ...(overhead && { overhead }) };
 }
 
-/** The issue-5 bar for the committed 30-minute flapping run. */
+/**
+ * A run anyone can reproduce: made from a commit with no uncommitted changes. Older results carry
+ * only the commit, with `-dirty` when the tree had changes.
+ */
+export function isReproducible(r: BattleResult): boolean {
+  const { commit, clean } = r.generator;
+  return commit !== undefined && (clean ?? !commit.endsWith('-dirty'));
+}
+
+/** The bar the committed 30-minute flapping run must meet. */
 const FLAPPING_BAR = { minDurationMs: 30 * 60_000, successRatio: 0.999, p95Ms: 200, wsDeliveryRatio: 1, duplicates: 0 };
 
 /** Renders docs/VALIDATION_REPORT.md from the sources. Pure: same sources, same text. */
@@ -66,7 +75,7 @@ export function renderValidationReport(s: ValidationSources): string {
   else {
     out.push(
       markdownTable({
-        header: ['run', 'scenario', 'duration', 'rate', 'requests', 'success', 'p50', 'p95', 'p99', 'WS delivery', 'duplicates', 'worst failover', 'SLOs', 'machine'],
+        header: ['run', 'scenario', 'duration', 'rate', 'requests', 'success', 'p50', 'p95', 'p99', 'WS delivery', 'duplicates', 'worst failover', 'SLOs', 'commit', 'machine'],
         rows: s.battles.map(({ file, result: r }) => {
           const t = r.lasso.totals;
           const worst = Math.max(-1, ...r.faults.episodes.map((e) => e.failoverMs ?? Infinity));
@@ -84,14 +93,22 @@ export function renderValidationReport(s: ValidationSources): string {
             r.subscriptions.subscribers === 0 ? '—' : String(r.subscriptions.duplicates),
             worst < 0 ? '—' : worst === Infinity ? 'not settled' : formatMs(worst),
             `${r.slos.filter((x) => x.passed).length}/${r.slos.length} ${r.verdict.passed ? 'PASS' : 'FAIL'}`,
+            isReproducible(r) ? `\`${r.generator.commit}\`` : `**${r.generator.commit ?? 'unknown'}: not reproducible**`,
             `${r.environment.cpus} × ${r.environment.cpuModel}`,
           ];
         }),
       }),
     );
+    const untraceable = s.battles.filter((b) => !isReproducible(b.result));
+    out.push(
+      '',
+      untraceable.length === 0
+        ? 'Every run above was made from a clean commit (no uncommitted changes): check out its commit and re-run it with the same seed.'
+        : `**Not reproducible**: ${untraceable.map((b) => b.result.id).join(', ')} ${untraceable.length === 1 ? 'was' : 'were'} made from a tree with uncommitted changes (or outside git), so no commit holds the code that ran; re-run from a clean checkout before relying on ${untraceable.length === 1 ? 'it' : 'them'}.`,
+    );
   }
 
-  out.push('', '## Required evidence (issue 5)', '');
+  out.push('', '## Required evidence', '');
   const flapping = s.battles.filter((b) => b.result.scenario.name === 'flapping' && b.result.scenario.durationMs >= FLAPPING_BAR.minDurationMs).at(-1);
   if (!flapping) out.push('- 30-minute `flapping` run: **not committed yet** (`npx lasso battle --scenario flapping --out docs/results`).');
   else {
@@ -112,7 +129,7 @@ export function renderValidationReport(s: ValidationSources): string {
   for (const { file, result: r } of s.battles) {
     out.push('', `## ${r.scenario.title} — ${r.id}`, '');
     out.push(`${r.scenario.description}`);
-    out.push('', `Seed ${r.scenario.seed}, ${r.scenario.rate} req/s for ${formatDuration(r.scenario.durationMs)}, started ${r.startedAt}, ${r.generator.name} ${r.generator.version}${r.generator.commit ? ` (${r.generator.commit})` : ''}. Source: [${file}](${relative('docs', file)}).`);
+    out.push('', `Seed ${r.scenario.seed}, ${r.scenario.rate} req/s for ${formatDuration(r.scenario.durationMs)}, started ${r.startedAt}, ${r.generator.name} ${r.generator.version}${r.generator.commit ? ` (${r.generator.commit})` : ''}${isReproducible(r) ? '' : ' — **not reproducible**: made from uncommitted changes'}. Source: [${file}](${relative('docs', file)}).`);
     out.push('', markdownTable(sloTable(r)));
     const cmp = comparisonTable(r);
     if (cmp && r.comparison) {
@@ -123,7 +140,7 @@ export function renderValidationReport(s: ValidationSources): string {
   }
 
   if (s.scenarios.length > 0) {
-    out.push('', '## Scenario suite (issue 4)', '');
+    out.push('', '## Scenario suite', '');
     out.push('Results of `test/integration/scenarios` runs committed under docs/scenarios/results.', '');
     out.push(
       markdownTable({

@@ -114,7 +114,7 @@ export function isReplaySafe(method: string): boolean {
   return false;
 }
 
-// --- Timeouts (DESIGN.md "Per-method timeouts") -------------------------------------------------
+// --- Timeouts per method -------------------------------------------------------------------------
 
 const TIMEOUTS_MS: ReadonlyMap<string, number> = new Map([
   ['eth_chainId', 1000],

@@ -86,7 +86,7 @@ export interface BreakerSnapshot {
 const KINDS: readonly BreakerFailureKind[] = ['timeout', 'network', 'other'];
 
 /**
- * Circuit breaker of one channel (DESIGN.md "Circuit breaker").
+ * Circuit breaker of one channel.
  *
  * closed → open after N consecutive failures of one kind (counters per kind, all reset by a
  * success); open → half_open once the recovery wait elapsed (computed lazily from the clock when

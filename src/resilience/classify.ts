@@ -5,7 +5,7 @@ import { parseLogsRangeLimit } from './range-limit.js';
 import type { LogsRangeLimit } from './range-limit.js';
 
 /**
- * The four error classes of DESIGN.md ("Error classes"). They drive both failover and breaker
+ * The four error classes (README, "How a request is served"). They drive both failover and breaker
  * accounting, so every upstream answer that is not a result maps to exactly one of them.
  */
 export type ErrorClass = 'deterministic' | 'rate_limit' | 'capability' | 'provider_failure';

@@ -24,7 +24,7 @@ export type WorkloadMethod = (typeof WORKLOAD_METHODS)[number];
 /** Relative weights per request kind (they need not sum to 100). */
 export type MethodMix = Partial<Record<WorkloadMethod, number>>;
 
-/** The classic dapp read mix of DESIGN/issue 5. */
+/** The classic dapp read mix: mostly head polls, then balances and logs. */
 export const DEFAULT_METHOD_MIX: Readonly<MethodMix> = Object.freeze({ eth_blockNumber: 70, eth_getBalance: 20, eth_getLogs: 10 });
 
 /** What the parameter builders need to know about the chain. */

@@ -18,7 +18,7 @@ function transitions(ctx: CheckContext, provider: string, from: string | undefin
   return sumSamples(ctx.metrics.delta, 'lasso_breaker_transitions_total', { provider, transport: 'http', to, ...(from && { from }) });
 }
 
-describe('breaker scenarios (issue 4: 5, 11, 13)', () => {
+describe('breaker scenarios 5, 11, 13', () => {
   it('5) flapping provider: the breaker opens and recovers through half-open probes, no request lost', async () => {
     const run = await scenario({
       name: '05-flapping-provider',

@@ -14,7 +14,7 @@ function expectAllChecksPass(run: ScenarioRun): void {
   expect(failed, JSON.stringify(run.result.checks, null, 2)).toEqual([]);
 }
 
-describe('failover scenarios (issue 4: 1, 3, 8)', () => {
+describe('failover scenarios 1, 3, 8', () => {
   it('1) primary killed mid-request under `fastest`: failover within 2x normal latency, breaker opens, metrics record it', async () => {
     const killAt = 1500;
     const run = await scenario({

@@ -23,7 +23,7 @@ function sameCounts(a: Record<string, number>, b: Record<string, number>): boole
   return [...keys].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
 }
 
-describe('lag and metrics scenarios (issue 4: 10, 15)', () => {
+describe('lag and metrics scenarios 10, 15', () => {
   it('10) lagging provider: excluded beyond maxLagBlocks, readmitted when caught up', async () => {
     const maxLagBlocks = 2;
     const run = await scenario({

@@ -8,7 +8,7 @@ import { check, scenario, subscriptionsClean } from '../../../src/chaos/index.js
  */
 import { cutActive, expectAllChecksPass, holders, noChaosErrors, resultsDir, wsAvailable } from './ws-scenario-helpers.js';
 
-describe.skipIf(!wsAvailable)('long subscription scenario (issue 4: 4)', () => {
+describe.skipIf(!wsAvailable)('long subscription scenario 4', () => {
   it('4) long subscription (5 min of chain time at 10x) with the active provider killed every 60 s of chain time', async () => {
     // 12 s blocks at 10x speed: 1.2 s; 5 minutes of chain time: 30 s; a kill every 60 s of chain time: every 6 s.
     const kills = [6000, 12_000, 18_000, 24_000].flatMap((at) => cutActive(at, 3000, 'kill'));

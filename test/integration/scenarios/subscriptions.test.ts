@@ -7,7 +7,7 @@ import { check, scenario, subscriptionProviders, subscriptionsClean, sumSamples 
  */
 import { cutActive, expectAllChecksPass, holders, noChaosErrors, resultsDir, wsAvailable } from './ws-scenario-helpers.js';
 
-describe.skipIf(!wsAvailable)('subscription scenarios (issue 4: 2, 7, 14)', () => {
+describe.skipIf(!wsAvailable)('subscription scenarios 2, 7, 14', () => {
   it('2) newHeads across reconnection to another provider: no duplicate, no gap, stable id', async () => {
     const run = await scenario({
       name: '02-newheads-failover',

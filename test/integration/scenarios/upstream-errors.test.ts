@@ -12,7 +12,7 @@ function expectAllChecksPass(run: ScenarioRun): void {
   expect(run.failedChecks(), JSON.stringify(run.result.checks, null, 2)).toEqual([]);
 }
 
-describe('upstream error scenarios (issue 4: 6, 9, 12)', () => {
+describe('upstream error scenarios 6, 9, 12', () => {
   it('6) all providers rate-limiting: a clear -32005 with retry-after data, no breaker opens, traffic resumes by itself', async () => {
     const limitAt = 1000;
     const limitMs = 2000;

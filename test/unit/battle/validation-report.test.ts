@@ -35,6 +35,20 @@ describe('validation report', () => {
     expect(slow).toContain('**does not meet** the bar');
   });
 
+  it('flags runs made from uncommitted changes as not reproducible', () => {
+    const clean = flapping30((r) => (r.generator = { name: 'lasso battle', version: '1.0.0', commit: 'abc123def456', clean: true }));
+    const dirty = structuredClone(syntheticResult());
+    dirty.generator = { name: 'lasso battle', version: '1.0.0', commit: 'aeb47e542638-dirty' };
+    const md = renderValidationReport({ battles: [{ file: 'docs/results/a.json', result: clean }, { file: 'docs/results/b.json', result: dirty }], scenarios: [] });
+    expect(md).toContain('| `abc123def456` |');
+    expect(md).toContain('| **aeb47e542638-dirty: not reproducible** |');
+    expect(md).toContain(`**Not reproducible**: ${dirty.id} was made from a tree with uncommitted changes`);
+    expect(md).toContain('(aeb47e542638-dirty) — **not reproducible**: made from uncommitted changes');
+    const allClean = renderValidationReport({ battles: [{ file: 'docs/results/a.json', result: clean }], scenarios: [] });
+    expect(allClean).toContain('Every run above was made from a clean commit');
+    expect(allClean).not.toContain('not reproducible');
+  });
+
   it('is deterministic', () => {
     const sources = { battles: [{ file: 'docs/results/b.json', result: syntheticResult() }], scenarios: [] };
     expect(renderValidationReport(sources)).toBe(renderValidationReport(sources));
