@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
+import { request } from 'undici';
 import { getJson, rpc } from '../helpers/rpc.js';
 import { waitFor } from '../helpers/wait.js';
 import { launchChromium } from '../unit/battle/browser.js';
@@ -131,6 +132,31 @@ describe('live dashboard in a browser', () => {
       await page.close();
     } finally {
       await traffic.stop();
+    }
+  });
+
+  it('asks for the admin key when one is configured, and the page carries ?key= to its event stream', async () => {
+    const adminKey = 'dashboard-admin-key';
+    const guarded = await startCluster({ nodes: 1, server: { auth: { adminKey } } });
+    try {
+      const status = async (path: string) => {
+        const res = await request(`${guarded.lasso.url}${path}`);
+        await res.body.dump();
+        return res.statusCode;
+      };
+      expect(await status('/dashboard')).toBe(401);
+      expect(await status('/dashboard/events')).toBe(401);
+      const page = await browser!.browser.contexts()[0]!.newPage();
+      const consoleErrors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(m.text());
+      });
+      await page.goto(`${guarded.lasso.url}/dashboard?key=${adminKey}`, { waitUntil: 'load' });
+      await page.waitForSelector('article[data-provider="node-0"][data-state="closed"]', { timeout: 5_000 });
+      expect(consoleErrors).toEqual([]);
+      await page.close();
+    } finally {
+      await guarded.close();
     }
   });
 });
