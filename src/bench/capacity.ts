@@ -74,7 +74,7 @@ function startLasso(configFile: string, cpus: string | undefined): Promise<{ chi
   const child = cpus ? spawn('taskset', ['-c', cpus, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => fail(new Error(`lasso did not start within 20 s: ${text.slice(-500)}`)), 20_000);
+    const timer = setTimeout(() => fail(new Error(`lasso did not start within 90 s: ${text.slice(-500)}`)), 90_000);
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
