@@ -3,7 +3,8 @@ import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { redactUrl, redactUrlsInText } from '../config/redact.js';
 import { ResultBytes } from '../jsonrpc/result-bytes.js';
-import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { BreakerPermit, CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { breakerVerdict, classifyOutcome } from '../resilience/classify.js';
 import { isErrorObject, resultOutcome } from './outcome.js';
 import type { AttemptOutcome } from './outcome.js';
 
@@ -57,8 +58,9 @@ export interface WsUpstreamOptions {
   /** Clock in ms. @default Date.now */
   now?: () => number;
   /**
-   * Breaker of this ws channel. Fed with connect results, request timeouts and pongs (a pong is a
-   * successful probe); a lost connection or a missed pong opens it at once.
+   * Breaker of this ws channel. Fed with connect results, request outcomes (judged by the same
+   * rules as HTTP attempts: an upstream -32603 counts, a revert or a rate limit does not) and pongs
+   * (a pong is a successful probe); a lost connection or a missed pong opens it at once.
    */
   breaker?: CircuitBreaker;
   logger?: WsUpstreamLogger;
@@ -470,12 +472,7 @@ export class WsUpstream extends EventEmitter<{ state: [WsStateChange] }> {
     const permit = this.breaker?.tryAcquire() ?? null;
     return new Promise<AttemptOutcome>((resolve) => {
       const settle = (outcome: AttemptOutcome): void => {
-        if (permit && this.breaker) {
-          if (outcome.type === 'result') this.breaker.recordSuccess(permit);
-          else if (outcome.type === 'timeout') this.breaker.recordFailure(permit, 'timeout');
-          else if (outcome.type === 'bad_response') this.breaker.recordFailure(permit, 'other');
-          else this.breaker.release(permit); // errors answered by the node, or a connection loss already accounted for
-        }
+        if (permit && this.breaker) settleBreaker(this.breaker, permit, outcome, method);
         resolve(outcome);
       };
       const timer = setTimeout(() => {
@@ -572,6 +569,29 @@ export class WsUpstream extends EventEmitter<{ state: [WsStateChange] }> {
     };
     this.subscriptions.set(id, entry);
     return entry;
+  }
+}
+
+/**
+ * Settles a request's permit by the rules HTTP attempts follow (classifyOutcome, breakerVerdict),
+ * so one upstream answer means the same to a channel's breaker whichever transport carried it.
+ */
+function settleBreaker(breaker: CircuitBreaker, permit: BreakerPermit, outcome: AttemptOutcome, method: string): void {
+  // A lost connection opened the breaker already (forceOpen): its requests must not count twice.
+  if (outcome.type === 'network') {
+    breaker.release(permit);
+    return;
+  }
+  const classification = classifyOutcome(outcome, method);
+  switch (breakerVerdict(classification)) {
+    case 'success':
+      breaker.recordSuccess(permit);
+      return;
+    case 'failure':
+      breaker.recordFailure(permit, classification?.breakerKind ?? 'other');
+      return;
+    case 'neutral':
+      breaker.release(permit);
   }
 }
 

@@ -110,6 +110,28 @@ describe('WsUpstream', () => {
     expect(await idle.request('x')).toMatchObject({ type: 'rpc_error', error: { code: -32602 } });
   });
 
+  it('judges upstream answers by the HTTP rules: an upstream -32603 counts against the ws breaker, reverts and rate limits do not', async () => {
+    const n = await node();
+    let error = { code: -32005, message: 'daily request count exceeded, request rate limited' };
+    n.handler = (msg, socket) => socket.send(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error }));
+    const breaker = new CircuitBreaker({ otherThreshold: 3 });
+    const ws = upstream(n.url(), { breaker });
+    await ws.waitOpen(2_000);
+    const listener = { onNotification: () => undefined, onEnd: () => undefined };
+    for (let i = 0; i < 5; i++) expect(await ws.subscribe('newHeads', [], listener)).toMatchObject({ ok: false, outcome: { type: 'rpc_error' } });
+    expect(breaker.state).toBe('closed'); // rate limited: no verdict on the channel's health
+
+    error = { code: -32603, message: 'Internal error' };
+    for (let i = 0; i < 2; i++) await ws.subscribe('newHeads', [], listener);
+    error = { code: 3, message: 'execution reverted' };
+    await ws.request('eth_call', [{}, 'latest']); // the node answered correctly: the failure streak ends
+    error = { code: -32603, message: 'Internal error' };
+    for (let i = 0; i < 2; i++) await ws.subscribe('newHeads', [], listener);
+    expect(breaker.state).toBe('closed');
+    await ws.subscribe('newHeads', [], listener);
+    expect(breaker.state).toBe('open');
+  });
+
   it('routes notifications by upstream subscription id, including one sent right after the subscribe answer', async () => {
     const n = await node();
     let next = 0;
