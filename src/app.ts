@@ -129,8 +129,15 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   logger.info({ listen: url, chains: runtimes.map((c) => ({ name: c.name, chainId: c.chainId, providers: c.providers.map((p) => p.id) })) }, 'lasso listening');
 
   let current = config;
-  const reload = async (): Promise<ReloadResult> => {
-    const result = await reloadConfig(current, options.loadConfig, { frontDoor, logger });
+  // One reload at a time: each one diffs against what the previous one applied.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ReloadResult> => {
+    const run = reloading.then(reloadOnce, reloadOnce);
+    reloading = run;
+    return run;
+  };
+  const reloadOnce = async (): Promise<ReloadResult> => {
+    const result = await reloadConfig(current, options.loadConfig, { frontDoor, chains, logger });
     frontDoorMetrics.reloads.inc({ result: result.ok ? 'applied' : 'refused' });
     if (result.ok) current = result.config;
     return result.ok ? { ok: true, changes: result.changes } : result;

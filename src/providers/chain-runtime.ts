@@ -1,4 +1,4 @@
-import type { ChainConfig } from '../config/index.js';
+import type { ChainConfig, ProviderConfig } from '../config/index.js';
 import type { LassoMetrics } from '../observability/metrics.js';
 import { BREAKER_STATE_VALUE } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
@@ -22,6 +22,23 @@ export interface ChainRuntimeDeps {
   random?: () => number;
 }
 
+/** What applyProviders changed, by provider id. */
+export interface ProviderChanges {
+  added: string[];
+  removed: string[];
+  replaced: string[];
+}
+
+/** How long a removed provider's in-flight requests may take before it is closed anyway. */
+const DEFAULT_DRAIN_MS = 30_000;
+const DRAIN_POLL_MS = 20;
+
+/** Resolves when `p` has nothing in flight, or after `timeoutMs`. */
+async function drained(p: ProviderRuntime, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (p.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+}
+
 /**
  * Live state of one configured chain: its providers, the evidence gathered about them, the
  * strategies that order them, and the head tracker that measures lag.
@@ -29,7 +46,9 @@ export interface ChainRuntimeDeps {
 export class ChainRuntime {
   readonly name: string;
   readonly chainId: number;
+  /** Changed only in place by applyProviders: the head tracker and the subscription engine hold this array. */
   readonly providers: readonly ProviderRuntime[];
+  private readonly providerList: ProviderRuntime[];
   readonly evidence: EvidenceStore;
   readonly capabilities: CapabilityMemory;
   readonly headTracker: HeadTracker;
@@ -43,6 +62,10 @@ export class ChainRuntime {
   private readonly providersById: Map<string, ProviderRuntime>;
   private announcedHead: number | undefined;
   private readonly strategies = new Map<StrategyName, Strategy>();
+  private readonly createProvider: (config: ProviderConfig) => ProviderRuntime;
+  /** Removed providers still finishing their in-flight requests. */
+  private readonly retiring = new Set<Promise<void>>();
+  private readonly logger: Logger;
 
   constructor(
     name: string,
@@ -55,23 +78,26 @@ export class ChainRuntime {
     this.events = deps.events ?? new LassoEvents({ now: this.now });
     const random = deps.random ?? Math.random;
     const { metrics, logger } = deps;
-    this.providers = config.providers.map(
-      (p) =>
-        new ProviderRuntime(
-          p,
-          config.breaker,
-          (transport, from, to, reason) => {
-            metrics.breakerState.set({ chain: name, provider: p.id, transport }, BREAKER_STATE_VALUE[to]);
-            metrics.breakerTransitions.inc({ chain: name, provider: p.id, transport, from, to });
-            logger.info({ chain: name, provider: p.id, transport, from, to, reason }, 'breaker transition');
-            this.events.emit({ type: 'breaker', chain: name, provider: p.id, transport, from, to, reason });
-          },
-          this.now,
-          { upstream: config.subscriptions.upstream, random, logger: logger.child({ chain: name }) },
-        ),
-    );
-    for (const p of this.providers) metrics.breakerState.set({ chain: name, provider: p.id, transport: 'http' }, 0);
-    for (const p of this.providers) if (p.ws) metrics.breakerState.set({ chain: name, provider: p.id, transport: 'ws' }, 0);
+    this.logger = logger;
+    this.createProvider = (p) => {
+      const provider = new ProviderRuntime(
+        p,
+        config.breaker,
+        (transport, from, to, reason) => {
+          metrics.breakerState.set({ chain: name, provider: p.id, transport }, BREAKER_STATE_VALUE[to]);
+          metrics.breakerTransitions.inc({ chain: name, provider: p.id, transport, from, to });
+          logger.info({ chain: name, provider: p.id, transport, from, to, reason }, 'breaker transition');
+          this.events.emit({ type: 'breaker', chain: name, provider: p.id, transport, from, to, reason });
+        },
+        this.now,
+        { upstream: config.subscriptions.upstream, random, logger: logger.child({ chain: name }) },
+      );
+      metrics.breakerState.set({ chain: name, provider: p.id, transport: 'http' }, 0);
+      if (provider.ws) metrics.breakerState.set({ chain: name, provider: p.id, transport: 'ws' }, 0);
+      return provider;
+    };
+    this.providerList = config.providers.map(this.createProvider);
+    this.providers = this.providerList;
     this.providersById = new Map(this.providers.map((p) => [p.id, p]));
     this.evidence = new EvidenceStore({ now: this.now });
     this.capabilities = new CapabilityMemory({ now: this.now });
@@ -137,12 +163,50 @@ export class ChainRuntime {
     return lag !== undefined && lag > this.config.maxLagBlocks;
   }
 
+  /**
+   * Applies a reloaded provider list: new ids are added, missing ids removed, changed ones replaced
+   * (same id). A provider taken out gets no new requests at once and is closed when its in-flight
+   * requests have ended (or after `drainMs`); its upstream subscriptions then fail over to another
+   * provider as after any upstream loss, so clients keep theirs.
+   */
+  applyProviders(configs: readonly ProviderConfig[], drainMs = DEFAULT_DRAIN_MS): ProviderChanges {
+    const changes: ProviderChanges = { added: [], removed: [], replaced: [] };
+    const wanted = new Map(configs.map((c) => [c.id, c]));
+    const retired: ProviderRuntime[] = [];
+    for (const p of [...this.providerList]) {
+      const next = wanted.get(p.id);
+      if (next !== undefined && JSON.stringify(next) === JSON.stringify(p.config)) continue;
+      this.providerList.splice(this.providerList.indexOf(p), 1);
+      this.providersById.delete(p.id);
+      retired.push(p);
+      (next === undefined ? changes.removed : changes.replaced).push(p.id);
+    }
+    for (const c of configs) {
+      if (this.providersById.has(c.id)) continue;
+      const provider = this.createProvider(c);
+      this.providerList.push(provider);
+      this.providersById.set(c.id, provider);
+      if (!changes.replaced.includes(c.id)) changes.added.push(c.id);
+    }
+    const order = new Map(configs.map((c, i) => [c.id, i]));
+    this.providerList.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+    for (const p of retired) {
+      const closing = drained(p, drainMs)
+        .then(() => p.close())
+        .catch((err: unknown) => this.logger.warn({ chain: this.name, provider: p.id, err }, 'closing a removed provider failed'))
+        .finally(() => this.retiring.delete(closing));
+      this.retiring.add(closing);
+    }
+    return changes;
+  }
+
   start(): void {
     this.headTracker.start();
   }
 
   async close(): Promise<void> {
     this.headTracker.stop();
+    await Promise.all(this.retiring);
     await Promise.all(this.providers.map((p) => p.close()));
   }
 }
