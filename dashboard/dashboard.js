@@ -5,7 +5,7 @@
   const SHARE_WINDOW_MS = 60_000;
   const COLORS = { rps: '#58a6ff', success: '#3fb950', p50: '#58a6ff', p99: '#bc8cff', axis: '#7d8b99', grid: '#28313b' };
 
-  const model = { intervalMs: 1000, chains: [], series: new Map(), log: new Map() };
+  const model = { windowMs: 300_000, series: new Map() };
   const views = new Map(); // chain name -> { section, rateChart, providers: Map(id -> card) }
 
   const $ = (tag, attrs = {}, ...children) => {
@@ -41,9 +41,8 @@
   source.addEventListener('error', () => setConnection('lost', 'reconnecting…'));
   source.addEventListener('init', (e) => {
     const init = JSON.parse(e.data);
-    model.intervalMs = init.intervalMs;
+    model.windowMs = init.windowMs;
     model.series = new Map(Object.entries(init.series));
-    model.log = new Map(init.log.map((line) => [line.id, line]));
     for (const view of views.values()) view.section.remove();
     views.clear();
     document.getElementById('log').replaceChildren();
@@ -53,25 +52,21 @@
   });
   source.addEventListener('state', (e) => {
     const { chains, points } = JSON.parse(e.data);
-    const windowMs = 300_000;
     for (const [chain, point] of Object.entries(points)) {
       const list = model.series.get(chain) ?? [];
       list.push(point);
-      while (list.length > 0 && list[0].t < point.t - windowMs) list.shift();
+      while (list.length > 0 && list[0].t < point.t - model.windowMs) list.shift();
       model.series.set(chain, list);
     }
     applyState(chains);
   });
   source.addEventListener('log', (e) => {
-    const line = JSON.parse(e.data);
-    model.log.set(line.id, line);
-    renderLogLine(line);
+    renderLogLine(JSON.parse(e.data));
   });
   setInterval(() => setText(document.getElementById('clock'), fmtTime(Date.now())), 250);
 
   // --- chains -------------------------------------------------------------------------------
   function applyState(chains) {
-    model.chains = chains;
     for (const chain of chains) {
       let view = views.get(chain.name);
       if (!view || view.providers.size !== chain.providers.length) {
@@ -112,7 +107,7 @@
       'section',
       { class: 'chain', 'data-chain': chain.name },
       $('header', {}, $('h2', {}, chain.name), facts),
-      $('div', { class: 'chart-title' }, $('span', { class: 'rps' }, '— requests per second'), ' and ', $('span', { class: 'ok' }, '— success ratio (%)'), ', last 5 minutes'),
+      $('div', { class: 'chart-title' }, $('span', { class: 'rps' }, '— requests per second'), ' and ', $('span', { class: 'ok' }, '— success ratio (%)'), `, last ${Math.round(model.windowMs / 60_000)} minutes`),
       rateBox,
       grid,
       $(

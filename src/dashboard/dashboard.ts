@@ -120,7 +120,7 @@ export class Dashboard {
     res.socket?.setNoDelay(true);
     const series: Record<string, readonly ChainPoint[]> = {};
     for (const chain of this.deps.chains.all()) series[chain.name] = this.series.of(chain.name);
-    const init = { intervalMs: this.options.sampleIntervalMs, chains: this.states(), series, log: this.log.list() };
+    const init = { windowMs: this.series.windowMs, chains: this.states(), series, log: this.log.list() };
     res.write(`retry: 1000\nevent: init\ndata: ${JSON.stringify(init)}\n\n`);
     this.viewers.add(res);
     res.on('close', () => this.viewers.delete(res));

@@ -37,7 +37,7 @@ const NOT_ERRORS = new Set(['success', 'cancelled']);
  * keeping the last `windowMs` of them per chain.
  */
 export class DashboardSeries {
-  private readonly windowMs: number;
+  readonly windowMs: number;
   private previous: { at: number; totals: Map<string, ChainTotals> } | undefined;
   private readonly points = new Map<string, ChainPoint[]>();
 
