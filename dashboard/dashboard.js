@@ -69,7 +69,8 @@
   function applyState(chains) {
     for (const chain of chains) {
       let view = views.get(chain.name);
-      if (!view || view.providers.size !== chain.providers.length) {
+      // Providers can be added, removed or replaced by a config reload: rebuild the chain's cards then.
+      if (!view || [...view.providers.keys()].join('\n') !== chain.providers.map((p) => p.id).join('\n')) {
         view?.section.remove();
         view = buildChain(chain);
         views.set(chain.name, view);
