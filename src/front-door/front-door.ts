@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig, CorsConfig, RateLimitConfig } from '../config/index.js';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
+import type { ParsedItem } from '../jsonrpc/parse.js';
 import type { FrontDoorMetrics, FrontDoorRejection } from '../observability/front-door-metrics.js';
 import { clientIpResolver } from './client-ip.js';
 import type { ClientIpResolver } from './client-ip.js';
@@ -234,6 +235,11 @@ export class FrontDoor {
       cors: new CorsPolicy(config.cors, keys.map((k) => k.allowedOrigins ?? [])),
     };
   }
+}
+
+/** The method of each item, as `charge` takes them (undefined for an invalid item). */
+export function itemMethods(items: readonly ParsedItem[]): Array<string | undefined> {
+  return items.map((item) => (item.kind === 'request' ? item.request.method : undefined));
 }
 
 function describeLimit(limit: RateLimitConfig | undefined): string {

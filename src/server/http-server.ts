@@ -6,8 +6,8 @@ import { errorResponse, RpcErrorCode } from '../jsonrpc/errors.js';
 import { parsePayload } from '../jsonrpc/parse.js';
 import type { JsonRpcFailure } from '../jsonrpc/types.js';
 import type { ConfigIssue } from '../config/index.js';
+import { itemMethods } from '../front-door/front-door.js';
 import type { FrontDoor } from '../front-door/front-door.js';
-import type { ParsedPayload } from '../jsonrpc/parse.js';
 import type { ExecuteDeps } from '../pipeline/execute.js';
 import { handlePayload } from '../pipeline/handle-payload.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
@@ -161,7 +161,7 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   }
 
   const { chain, strategy, pinnedProviderId } = resolved;
-  const charged = await deps.frontDoor.charge(admission.client, payloadMethods(payload), 'http');
+  const charged = await deps.frontDoor.charge(admission.client, itemMethods(payload.kind === 'single' ? [payload.item] : payload.items), 'http');
   const result = await handlePayload(
     chain,
     payload,
@@ -186,11 +186,6 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   headers.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(result.body)));
   res.writeHead(limited ? 429 : 200, headers);
   res.end(result.body);
-}
-
-function payloadMethods(payload: Exclude<ParsedPayload, { kind: 'error' }>): Array<string | undefined> {
-  const items = payload.kind === 'single' ? [payload.item] : payload.items;
-  return items.map((item) => (item.kind === 'request' ? item.request.method : undefined));
 }
 
 /** `/metrics`, `/api/*` and `/dashboard*` need the admin key when one is configured; `/health` never does. */

@@ -4,6 +4,7 @@
  * cleanup of every subscription when the client leaves.
  */
 import WebSocket from 'ws';
+import { itemMethods } from '../front-door/front-door.js';
 import type { ChargeResult } from '../front-door/front-door.js';
 import type { ExecuteDeps } from '../pipeline/execute.js';
 import type { RawData } from 'ws';
@@ -206,7 +207,7 @@ export class WsConnection {
     let results: ItemResult[];
     try {
       const items = itemsOf(payload);
-      const charged = await this.route.charge(items.map((item) => (item.kind === 'request' ? item.request.method : undefined)));
+      const charged = await this.route.charge(itemMethods(items));
       results = await Promise.all(
         items.map((item, i) => {
           const refusal = charged?.refusals[i];
