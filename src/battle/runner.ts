@@ -1,3 +1,4 @@
+import type { Hex } from 'viem';
 import { checkNewHeads } from '../chaos/checker/index.js';
 import type { NewHeadsReport } from '../chaos/checker/index.js';
 import { ScenarioSetupError, check, scenario, serializeEntry } from '../chaos/scenario/index.js';
@@ -10,6 +11,7 @@ import { summarizeSubscriptions } from './analysis/subscriptions.js';
 import type { SubscriptionsSummary } from './analysis/subscriptions.js';
 import { ARMS } from './arms/index.js';
 import type { ArmId, ArmInstance, HeadWatcher } from './arms/index.js';
+import type { ReadonlyGroundTruth } from '../devnet/index.js';
 import { compareWithBaseline } from './baseline.js';
 import { battleEnvironment, generatorInfo } from './environment.js';
 import { progressInterval, progressLine } from './progress.js';
@@ -147,6 +149,7 @@ interface LassoRun {
 async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster: BattleOptions['onCluster'], onDashboard: BattleOptions['onDashboard']): Promise<LassoRun> {
   let sampler: SoakSampler | undefined;
   let chain = '';
+  let truth: ReadonlyGroundTruth | undefined;
   let run: ScenarioRun;
   try {
     run = await scenario({
@@ -154,6 +157,7 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
       subscriptions: sc.subscriptions,
       prepare: (cluster) => {
         onCluster?.(cluster);
+        truth = cluster.devnet.canonical;
         chain = cluster.chain;
         onDashboard?.(`${cluster.lasso.url}/dashboard`);
         if (sc.soak) {
@@ -178,7 +182,11 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
     rate: sc.workload.rate,
     ...(sc.slos.disturbedLatencyMs !== undefined && { disturbedLatencyMs: sc.slos.disturbedLatencyMs }),
   });
-  const subscriptions = summarizeSubscriptions(run.result.subscriptions, run.probes, run.result.timeSeries.bucketMs, sc.durationMs);
+  const minedAtMs = (hash: string): number | undefined => {
+    const found = truth?.findByHash(hash as Hex);
+    return found === undefined ? undefined : found.block.minedAtMs - startWall;
+  };
+  const subscriptions = summarizeSubscriptions(run.result.subscriptions, run.probes, run.result.timeSeries.bucketMs, sc.durationMs, minedAtMs);
   const metricsAccuracy = checkMetricsAccuracy({
     records: run.records,
     delta: run.metrics.delta,

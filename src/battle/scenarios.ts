@@ -53,7 +53,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
       return {
         title: 'Flapping provider',
         description:
-          `Three providers 20 / 30 / 40 ms away (±10 ms jitter). node-1 goes down (connections refused, sockets dropped) for ` +
+          `Three providers 20 / 30 / 40 ms away (plus 0–10 ms random jitter). node-1 goes down (connections refused, sockets dropped) for ` +
           `${Math.round(downMs / 1000)} s every ${Math.round(periodMs / 1000)} s, for the whole run. Workload: the classic read mix ` +
           '(eth_blockNumber 70% / eth_getBalance 20% / eth_getLogs 10%), 10 newHeads and 5 logs WebSocket subscribers.',
         providers: remote(ids3, 20, 10, 10),
@@ -166,7 +166,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
       return {
         title: 'Tail latency under faults',
         description:
-          'Three providers 5 ms away (±5 ms jitter). node-0 hangs for 10 s (requests accepted, never answered), then node-1 is down ' +
+          'Three providers 5 ms away (plus 0–5 ms random jitter). node-0 hangs for 10 s (requests accepted, never answered), then node-1 is down ' +
           'for 10 s, then node-2 flaps for 15 s. 30 req/s of the classic read mix for 60 s, one newHeads subscriber.',
         providers: remote(ids3, 5, 0, 5),
         workload: { rate: 30, mix, timeoutMs: 35_000 },

@@ -19,9 +19,10 @@ describe('battle HTML report in a browser (every chart kind)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('renders every chart as a sized SVG with drawn series, without console errors or network', async () => {
-    const files = await writeReports(dir, syntheticResult());
-    const { charts, consoleErrors, requests } = await browser!.check(files.html);
+  it('renders every chart as a sized SVG with drawn series and the fault windows, without console errors or network', async () => {
+    const result = syntheticResult();
+    const files = await writeReports(dir, result);
+    const { charts, tableHeaders, consoleErrors, requests } = await browser!.check(files.html);
     expect(consoleErrors).toEqual([]);
     expect(requests.every((u) => u.startsWith('file://'))).toBe(true);
     expect(charts.map((c) => c.id)).toEqual([
@@ -29,6 +30,7 @@ describe('battle HTML report in a browser (every chart kind)', () => {
       'chart-success',
       'chart-share',
       'chart-subscriptions',
+      'chart-breakers',
       'chart-compare-p99',
       'chart-compare-success',
       'chart-soak-memory',
@@ -39,6 +41,11 @@ describe('battle HTML report in a browser (every chart kind)', () => {
       expect(c.height, c.id).toBeGreaterThan(100);
       expect(c.drawn, c.id).toBeGreaterThan(0);
       expect(c.drawnWithSize, c.id).toBe(c.drawn);
+      // Every chart has a time axis, so every one marks every fault window.
+      expect(c.faultBands, c.id).toBe(result.faults.episodes.length);
     }
+    expect(result.faults.episodes.length).toBeGreaterThan(0);
+    expect(tableHeaders).toContainEqual(['provider', 'base latency', 'added jitter', 'served', 'share', 'attempts', 'breaker openings', 'faults injected']);
+    expect(tableHeaders).toContainEqual(expect.arrayContaining(['disturbed req.', 'failover time']));
   });
 });

@@ -29,6 +29,25 @@ export interface SubscriptionIncident {
   detail: string;
 }
 
+/** One time bucket of subscription delivery. */
+export interface SubscriptionPoint {
+  tMs: number;
+  headsPerSubscriber: number | null;
+  logsPerSubscriber: number | null;
+  incidents: number;
+  /**
+   * newHeads delivery lag in this bucket (notification received minus block mined on the devnet),
+   * median and worst over every subscriber; null without a delivery (or in results written
+   * before lag was measured).
+   */
+  headLagP50Ms?: number | null;
+  headLagMaxMs?: number | null;
+  /** Incidents in this bucket by type. */
+  gaps?: number;
+  duplicates?: number;
+  closes?: number;
+}
+
 export interface SubscriptionsSummary {
   subscribers: number;
   expected: number;
@@ -42,14 +61,24 @@ export interface SubscriptionsSummary {
   missed: number;
   closes: number;
   bySubscriber: SubscriberSummary[];
-  /** Notifications per bucket, averaged over the newHeads subscribers, and incidents per bucket. */
-  series: { bucketMs: number; points: { tMs: number; headsPerSubscriber: number | null; logsPerSubscriber: number | null; incidents: number }[] };
+  /** Notifications per bucket, averaged over the newHeads subscribers, delivery lag, and incidents per bucket. */
+  series: { bucketMs: number; points: SubscriptionPoint[] };
   /** First 200 incidents in time order. */
   incidents: SubscriptionIncident[];
 }
 
 /** Summarises the scenario's subscription results and walks the probes' events for the time series. */
-export function summarizeSubscriptions(results: readonly SubscriptionResult[], probes: readonly SubscriptionProbe[], bucketMs: number, durationMs: number): SubscriptionsSummary {
+/**
+ * @param minedAtMs run-clock time a block (by hash) was mined on the devnet, for delivery lag;
+ *   undefined when unknown (then no lag is reported for it).
+ */
+export function summarizeSubscriptions(
+  results: readonly SubscriptionResult[],
+  probes: readonly SubscriptionProbe[],
+  bucketMs: number,
+  durationMs: number,
+  minedAtMs: (hash: string) => number | undefined = () => undefined,
+): SubscriptionsSummary {
   const bySubscriber = results.map((s): SubscriberSummary => {
     const r = s.report;
     const heads = s.kind === 'newHeads' ? (r as NewHeadsReport) : undefined;
@@ -78,6 +107,8 @@ export function summarizeSubscriptions(results: readonly SubscriptionResult[], p
   const heads = new Array<number>(buckets).fill(0);
   const logs = new Array<number>(buckets).fill(0);
   const incidentsPer = new Array<number>(buckets).fill(0);
+  const lags = Array.from({ length: buckets }, () => [] as number[]);
+  const byType = { gap: new Array<number>(buckets).fill(0), duplicate: new Array<number>(buckets).fill(0), close: new Array<number>(buckets).fill(0) };
   const incidents: SubscriptionIncident[] = [];
   let headProbes = 0;
   let logProbes = 0;
@@ -95,6 +126,8 @@ export function summarizeSubscriptions(results: readonly SubscriptionResult[], p
       const h = e.result as { number?: string; hash?: string } | null;
       if (!h || typeof h.number !== 'string' || typeof h.hash !== 'string') continue;
       const n = Number.parseInt(h.number, 16);
+      const mined = minedAtMs(h.hash);
+      if (mined !== undefined && i >= 0 && i < buckets && !seen.has(h.hash)) lags[i]!.push(Math.max(0, e.tMs - mined));
       if (seen.has(h.hash)) incidents.push({ tMs: e.tMs, subscriber: probe.name, type: 'duplicate', detail: `block ${n}` });
       else if (last !== undefined && n > last + 1) incidents.push({ tMs: e.tMs, subscriber: probe.name, type: 'gap', detail: `${n - last - 1} block(s) skipped after ${last}` });
       seen.add(h.hash);
@@ -104,7 +137,10 @@ export function summarizeSubscriptions(results: readonly SubscriptionResult[], p
   incidents.sort((a, b) => a.tMs - b.tMs);
   for (const inc of incidents) {
     const i = Math.floor(inc.tMs / bucketMs);
-    if (i >= 0 && i < buckets) incidentsPer[i]!++;
+    if (i >= 0 && i < buckets) {
+      incidentsPer[i]!++;
+      byType[inc.type][i]!++;
+    }
   }
   return {
     subscribers: bySubscriber.length,
@@ -124,10 +160,21 @@ export function summarizeSubscriptions(results: readonly SubscriptionResult[], p
         headsPerSubscriber: headProbes === 0 ? null : round(h / headProbes),
         logsPerSubscriber: logProbes === 0 ? null : round(logs[i]! / logProbes),
         incidents: incidentsPer[i]!,
+        headLagP50Ms: lags[i]!.length === 0 ? null : round(median(lags[i]!)),
+        headLagMaxMs: lags[i]!.length === 0 ? null : round(Math.max(...lags[i]!)),
+        gaps: byType.gap[i]!,
+        duplicates: byType.duplicate[i]!,
+        closes: byType.close[i]!,
       })),
     },
     incidents: incidents.slice(0, 200),
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function round(n: number): number {

@@ -1,8 +1,8 @@
 import type { ArmResult, BattleResult } from '../result-types.js';
 import { formatDuration, formatMs } from '../units.js';
-import { escapeXml, lineChart } from './svg.js';
+import { escapeXml, lineChart, stateTimeline } from './svg.js';
 import type { ChartBand, ChartMark, ChartSeries } from './svg.js';
-import { baselineTable, chaosTable, comparisonTable, episodeTable, keyNumbers, methodTable, providerTable, sloTable, soakTable, subscriberTable, verdictLabel } from './tables.js';
+import { baselineTable, chaosTable, comparisonTable, episodeDefinitions, episodeTable, keyNumbers, methodTable, providerTable, sloTable, soakTable, subscriberTable, verdictLabel } from './tables.js';
 import type { Table } from './tables.js';
 
 const PALETTE = ['#0969da', '#1a7f37', '#bf8700', '#8250df', '#cf222e', '#1b7c83', '#953800', '#57606a'];
@@ -29,7 +29,7 @@ export function renderHtml(r: BattleResult): string {
         { name: 'p50', color: PALETTE[1]!, points: points.map((p) => [mid(p.tMs), p.requests === 0 ? null : p.latencyMs.p50]) },
         { name: 'p95', color: PALETTE[2]!, points: points.map((p) => [mid(p.tMs), p.requests === 0 ? null : p.latencyMs.p95]) },
         { name: 'p99', color: PALETTE[4]!, points: points.map((p) => [mid(p.tMs), p.requests === 0 ? null : p.latencyMs.p99]) },
-        { name: 'max', color: '#8c959f', dashed: true, width: 1, points: points.map((p) => [mid(p.tMs), p.requests === 0 ? null : p.latencyMs.max]) },
+        { name: 'max', color: '#24292f', markers: true, points: points.map((p) => [mid(p.tMs), p.requests === 0 ? null : p.latencyMs.max]) },
       ],
       bands,
       marks,
@@ -71,30 +71,10 @@ export function renderHtml(r: BattleResult): string {
       note: 'Requests that failed were served by no provider: a bar below 100% is failed traffic.',
     }),
   );
-  if (r.subscriptions.subscribers > 0) {
-    const s = r.subscriptions.series;
-    const smid = (tMs: number) => tMs + s.bucketMs / 2;
-    const series: ChartSeries[] = [];
-    if (s.points.some((p) => p.headsPerSubscriber !== null)) series.push({ name: 'blocks per newHeads subscriber', color: PALETTE[0]!, points: s.points.map((p) => [smid(p.tMs), p.headsPerSubscriber]) });
-    if (s.points.some((p) => p.logsPerSubscriber !== null)) series.push({ name: 'logs per logs subscriber', color: PALETTE[3]!, dashed: true, points: s.points.map((p) => [smid(p.tMs), p.logsPerSubscriber]) });
-    const top = Math.max(1, ...s.points.map((p) => Math.max(p.headsPerSubscriber ?? 0, p.logsPerSubscriber ?? 0)));
-    charts.push(
-      lineChart({
-        id: 'chart-subscriptions',
-        title: `Subscription delivery over time (per ${formatDuration(s.bucketMs)}); red dots: gaps, duplicates, socket closes`,
-        xMax,
-        yLabel: 'notifications',
-        yMin: 0,
-        series,
-        bands,
-        marks,
-        dots: r.subscriptions.incidents.map((inc) => ({ x: inc.tMs, y: top * 0.95, color: '#cf222e', label: `${inc.subscriber}: ${inc.type} (${inc.detail})` })),
-        note: `${r.subscriptions.delivered}/${r.subscriptions.expected} delivered, ${r.subscriptions.missed} missed, ${r.subscriptions.duplicates} duplicates, max gap ${r.subscriptions.maxGapBlocks} block(s), ${r.subscriptions.incidents.length} incident(s).`,
-      }),
-    );
-  }
+  if (r.subscriptions.subscribers > 0) charts.push(subscriptionChart(r, xMax, bands, marks));
+  charts.push(breakerTimeline(r, xMax, bands, marks));
   if (r.comparison) charts.push(...comparisonCharts(r.comparison.arms, xMax, bands, marks));
-  if (r.soak && r.soak.samples.length > 0) charts.push(...soakCharts(r, xMax, marks));
+  if (r.soak && r.soak.samples.length > 0) charts.push(...soakCharts(r, xMax, bands, marks));
 
   const cmp = comparisonTable(r);
   const base = baselineTable(r);
@@ -107,7 +87,9 @@ export function renderHtml(r: BattleResult): string {
     section('Charts', charts.join('\n')),
     section(
       'Fault episodes',
-      r.faults.episodes.length === 0 ? '<p>No fault was injected.</p>' : `<p>A request counts as disturbed when it failed or took longer than ${r.faults.disturbedLatencyMs} ms; a failover ends with ${formatDuration(r.faults.cleanWindowMs)} of undisturbed traffic.</p>${table(episodeTable(r))}`,
+      r.faults.episodes.length === 0 ? '<p>No fault was injected.</p>' : `${episodeDefinitions(r)
+        .map((d) => `<p>${escapeXml(d)}</p>`)
+        .join('')}${table(episodeTable(r))}`,
     ),
     section('Chaos timeline', r.lasso.chaos.length === 0 ? '<p>No chaos event.</p>' : table(chaosTable(r))),
     section('Providers', table(providerTable(r))),
@@ -171,10 +153,79 @@ function comparisonCharts(arms: readonly ArmResult[], xMax: number, bands: Chart
   ];
 }
 
-function soakCharts(r: BattleResult, xMax: number, marks: ChartMark[]): string[] {
+/** Delivery lag of newHeads over time, with gaps, duplicates and socket closes as dots. */
+function subscriptionChart(r: BattleResult, xMax: number, bands: ChartBand[], marks: ChartMark[]): string {
+  const s = r.subscriptions.series;
+  const smid = (tMs: number) => tMs + s.bucketMs / 2;
+  const summary = `${r.subscriptions.delivered}/${r.subscriptions.expected} delivered, ${r.subscriptions.missed} missed, ${r.subscriptions.duplicates} duplicates, max gap ${r.subscriptions.maxGapBlocks} block(s), ${r.subscriptions.incidents.length} incident(s).`;
+  const incidentColor = { gap: '#cf222e', duplicate: '#bf8700', close: '#8250df' } as const;
+  const hasLag = s.points.some((p) => p.headLagP50Ms !== undefined && p.headLagP50Ms !== null);
+  const series: ChartSeries[] = hasLag
+    ? [
+        { name: 'delivery lag p50', color: PALETTE[0]!, width: 2, points: s.points.map((p) => [smid(p.tMs), p.headLagP50Ms ?? null]) },
+        { name: 'delivery lag max', color: '#24292f', markers: true, points: s.points.map((p) => [smid(p.tMs), p.headLagMaxMs ?? null]) },
+      ]
+    : [{ name: 'blocks per newHeads subscriber', color: PALETTE[0]!, points: s.points.map((p) => [smid(p.tMs), p.headsPerSubscriber]) }];
+  const top = hasLag ? Math.max(1, ...s.points.map((p) => p.headLagMaxMs ?? 0)) : Math.max(1, ...s.points.map((p) => p.headsPerSubscriber ?? 0));
+  return lineChart({
+    id: 'chart-subscriptions',
+    title: hasLag
+      ? 'Subscriptions: newHeads delivery lag over time (block mined on the devnet → notification received); gaps, duplicates and closes as dots'
+      : `Subscriptions: blocks delivered per newHeads subscriber (per ${formatDuration(s.bucketMs)}); gaps, duplicates and closes as dots`,
+    xMax,
+    yLabel: hasLag ? 'lag (ms)' : 'blocks',
+    yMin: 0,
+    series,
+    bands,
+    marks,
+    dots: r.subscriptions.incidents.map((inc) => ({ x: inc.tMs, y: top, color: incidentColor[inc.type], label: `${inc.subscriber}: ${inc.type} (${inc.detail})` })),
+    dotKeys: [
+      { label: 'gap (blocks skipped)', color: incidentColor.gap },
+      { label: 'duplicate', color: incidentColor.duplicate },
+      { label: 'socket closed', color: incidentColor.close },
+    ],
+    note: summary,
+  });
+}
+
+const BREAKER_COLORS = { closed: '#2da44e', half_open: '#d4a72c', open: '#cf222e' } as const;
+
+/** Each provider channel's breaker state over the run, from the states polled during it. */
+function breakerTimeline(r: BattleResult, xMax: number, bands: ChartBand[], marks: ChartMark[]): string {
+  const changes = [...r.lasso.breakers].sort((a, b) => a.tMs - b.tMs);
+  const channel = (c: { provider: string; field: string }) => `${c.provider} ${c.field.replace(/^breaker:/, '')}`;
+  // Every provider's HTTP channel gets a lane (all green says as much as a transition); WebSocket channels when they changed.
+  const names = [...new Set([...r.scenario.providers.map((p) => `${p.id} http`), ...changes.map(channel)])].sort();
+  const lanes = names.map((name) => {
+    const own = changes.filter((c) => channel(c) === name);
+    const spans: { from: number; to: number; state: string }[] = [];
+    let state = own[0]?.from ?? 'closed';
+    let since = 0;
+    for (const c of own) {
+      spans.push({ from: since, to: c.tMs, state });
+      state = c.to;
+      since = c.tMs;
+    }
+    spans.push({ from: since, to: xMax, state });
+    return { name, spans: spans.filter((span) => span.to > span.from) };
+  });
+  const opened = changes.filter((c) => c.to === 'open').length;
+  return stateTimeline({
+    id: 'chart-breakers',
+    title: 'Circuit breakers over time, per provider channel',
+    xMax,
+    lanes,
+    stateColors: BREAKER_COLORS,
+    bands,
+    marks,
+    note: `${opened === 0 ? 'No breaker opened.' : `${opened} opening(s).`} States as polled from /api/providers (about 100 ms resolution).`,
+  });
+}
+
+function soakCharts(r: BattleResult, xMax: number, faultBandsOfRun: ChartBand[], marks: ChartMark[]): string[] {
   const s = r.soak!.samples;
   const warm = r.soak!.warmupMs;
-  const warmBand: ChartBand[] = [{ from: 0, to: warm, label: 'warm-up (not judged)', color: '#8c959f' }];
+  const warmBand: ChartBand[] = [{ from: 0, to: warm, label: 'warm-up (not judged)', color: '#8c959f', kind: 'other' }, ...faultBandsOfRun];
   return [
     lineChart({
       id: 'chart-soak-memory',
@@ -207,7 +258,8 @@ function soakCharts(r: BattleResult, xMax: number, marks: ChartMark[]): string[]
       bands: warmBand,
       marks,
     }),
-    lineChart({
+    // Results written before event-loop delay was sampled have none to draw.
+    ...(!s.some((x) => x.eventLoopLagMs !== undefined) ? [] : [lineChart({
       id: 'chart-soak-loop',
       title: 'Soak: event-loop delay (p99 per sample)',
       xMax,
@@ -216,7 +268,7 @@ function soakCharts(r: BattleResult, xMax: number, marks: ChartMark[]): string[]
       series: [{ name: 'event-loop delay p99', color: PALETTE[3]!, points: s.map((x) => [x.tMs, x.eventLoopLagMs ?? null] as const) }],
       bands: warmBand,
       marks,
-    }),
+    })]),
   ];
 }
 

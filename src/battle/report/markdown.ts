@@ -1,6 +1,6 @@
 import type { BattleResult } from '../result-types.js';
 import { formatDuration } from '../units.js';
-import { baselineTable, chaosTable, comparisonTable, episodeTable, keyNumbers, markdownTable, methodTable, providerTable, sloTable, soakTable, subscriberTable, verdictLabel } from './tables.js';
+import { baselineTable, breakerTimelineLines, chaosTable, comparisonTable, episodeDefinitions, episodeTable, keyNumbers, markdownTable, methodTable, providerTable, sloTable, soakTable, subscriberTable, verdictLabel } from './tables.js';
 
 /** The Markdown summary of a battle: verdict, SLO table, key numbers, faults, chaos timeline, comparison. */
 export function renderMarkdown(r: BattleResult): string {
@@ -25,8 +25,10 @@ export function renderMarkdown(r: BattleResult): string {
   out.push(
     r.faults.episodes.length === 0
       ? 'No fault was injected.'
-      : `A request counts as disturbed when it failed or took longer than ${r.faults.disturbedLatencyMs} ms; failover ends with ${formatDuration(r.faults.cleanWindowMs)} of undisturbed traffic.\n\n${markdownTable(episodeTable(r))}`,
+      : `${episodeDefinitions(r).join('\n\n')}\n\n${markdownTable(episodeTable(r))}`,
   );
+  const breakers = breakerTimelineLines(r);
+  out.push('', '## Circuit breakers', '', breakers.length === 0 ? 'No breaker changed state.' : breakers.map((line) => `- ${line}`).join('\n'));
   out.push('', '## Chaos timeline', '', r.lasso.chaos.length === 0 ? 'No chaos event.' : markdownTable(chaosTable(r)));
   out.push('', '## Providers', '', markdownTable(providerTable(r)));
   out.push('', '## Methods', '', markdownTable(methodTable(r)));

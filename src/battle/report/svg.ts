@@ -12,6 +12,8 @@ export interface ChartSeries {
   dashed?: boolean;
   /** Stroke width. @default 1.5 */
   width?: number;
+  /** Draw a marker per point instead of a line (a series that would hide under another line). */
+  markers?: boolean;
 }
 
 /** A shaded interval of the x axis (a fault window). */
@@ -20,6 +22,8 @@ export interface ChartBand {
   to: number;
   label: string;
   color?: string;
+  /** A fault window (the default) or another shaded span (e.g. a warm-up); sets the rect's class. */
+  kind?: 'fault' | 'other';
 }
 
 /** A vertical line at one instant (a chaos event). */
@@ -59,6 +63,8 @@ export interface LineChartOptions {
   bands?: readonly ChartBand[];
   marks?: readonly ChartMark[];
   dots?: readonly ChartDot[];
+  /** Legend entries for the dots, by colour. */
+  dotKeys?: readonly { label: string; color: string }[];
   /** Shown under the chart. */
   note?: string;
 }
@@ -100,24 +106,14 @@ export function lineChart(o: LineChartOptions): string {
 
   const parts: string[] = [];
   parts.push(`<rect class="plot" x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="#fff" stroke="#d0d7de"/>`);
-  for (const b of o.bands ?? []) {
-    const x0 = sx(b.from);
-    const x1 = sx(b.to);
-    parts.push(`<rect class="band" x="${f(x0)}" y="${M.top}" width="${f(Math.max(1, x1 - x0))}" height="${ph}" fill="${b.color ?? '#cf222e'}" fill-opacity="0.10"><title>${escapeXml(b.label)}</title></rect>`);
-  }
+  parts.push(bandRects(o.bands, sx, ph));
   // y grid and labels
   for (const t of log ? logTicks(yMin, yMax) : linearTicks(yMin, yMax)) {
     const y = sy(t);
     parts.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${f(y)}" y2="${f(y)}" stroke="#eaeef2"/>`);
     parts.push(`<text x="${M.left - 6}" y="${f(y + 3.5)}" text-anchor="end" class="tick">${escapeXml(fmt(t))}</text>`);
   }
-  // x grid and labels
-  for (const t of timeTicks(xMax)) {
-    const x = sx(t);
-    parts.push(`<line x1="${f(x)}" x2="${f(x)}" y1="${M.top}" y2="${M.top + ph}" stroke="#f3f5f7"/>`);
-    parts.push(`<text x="${f(x)}" y="${M.top + ph + 14}" text-anchor="middle" class="tick">${escapeXml(formatTime(t, xMax))}</text>`);
-  }
-  parts.push(`<text x="${M.left + pw / 2}" y="${height - 4}" text-anchor="middle" class="axis">time since workload start</text>`);
+  parts.push(timeAxis(xMax, sx, pw, ph, height));
   parts.push(`<text transform="translate(12 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" class="axis">${escapeXml(o.yLabel)}</text>`);
 
   layers.forEach((layer, i) => {
@@ -130,30 +126,126 @@ export function lineChart(o: LineChartOptions): string {
       parts.push(`<polygon class="area" points="${[...upper, ...lower].join(' ')}" fill="${s.color}" fill-opacity="0.75" stroke="${s.color}" stroke-width="0.5"><title>${escapeXml(s.name)}</title></polygon>`);
       return;
     }
+    if (s.markers) {
+      const dots = layer.flatMap(([x, , y]) => (y === null || !Number.isFinite(y) ? [] : [`<circle cx="${f(sx(x))}" cy="${f(sy(y))}" r="2.2"/>`]));
+      if (dots.length > 0) parts.push(`<g class="series markers" fill="${s.color}"><title>${escapeXml(s.name)}</title>${dots.join('')}</g>`);
+      return;
+    }
     const d = path(layer.map(([x, , y]) => [x, y]), sx, sy);
     if (d === '') return;
     parts.push(
       `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.5}"${s.dashed ? ' stroke-dasharray="5 3"' : ''} stroke-linejoin="round"><title>${escapeXml(s.name)}</title></path>`,
     );
   });
-  for (const m of o.marks ?? []) {
-    const x = sx(m.x);
-    parts.push(`<line class="mark" x1="${f(x)}" x2="${f(x)}" y1="${M.top}" y2="${M.top + ph}" stroke="${m.color ?? '#cf222e'}" stroke-dasharray="3 3" stroke-width="1"><title>${escapeXml(m.label)}</title></line>`);
-    parts.push(`<path d="M${f(x - 4)},${M.top - 1} L${f(x + 4)},${M.top - 1} L${f(x)},${M.top + 6} Z" fill="${m.color ?? '#cf222e'}"><title>${escapeXml(m.label)}</title></path>`);
-  }
+  parts.push(markLines(o.marks, sx, ph));
   for (const d of o.dots ?? []) {
     parts.push(`<circle class="dot" cx="${f(sx(d.x))}" cy="${f(sy(d.y))}" r="3.5" fill="${d.color}"><title>${escapeXml(d.label)}</title></circle>`);
   }
 
-  const legend = o.series
-    .map((s) => `<span class="key"><i style="background:${s.color}${s.dashed ? ';opacity:.6' : ''}"></i>${escapeXml(s.name)}</span>`)
-    .concat((o.bands?.length ?? 0) > 0 ? ['<span class="key"><i style="background:#cf222e;opacity:.25"></i>fault window</span>'] : [])
-    .concat((o.marks?.length ?? 0) > 0 ? ['<span class="key"><i class="mark-key"></i>chaos event</span>'] : [])
+  const keys = o.series
+    .map((s) => `<span class="key"><i style="background:${s.color}${s.dashed ? ';opacity:.6' : ''}${s.markers ? ';width:6px;height:6px;border-radius:3px' : ''}"></i>${escapeXml(s.name)}</span>`)
+    .concat((o.dotKeys ?? []).map((k) => `<span class="key"><i style="background:${k.color};width:7px;height:7px;border-radius:4px"></i>${escapeXml(k.label)}</span>`));
+  return figure(o.id, o.title, width, height, parts, legend(keys, o.bands, o.marks), o.note);
+}
+
+/** One horizontal lane of a state timeline: the state it is in over time. */
+export interface TimelineLane {
+  name: string;
+  /** Consecutive spans; a lane is drawn only where it has one. */
+  spans: readonly { from: number; to: number; state: string }[];
+}
+
+export interface StateTimelineOptions {
+  id: string;
+  title: string;
+  xMax: number;
+  lanes: readonly TimelineLane[];
+  /** Fill colour per state; the legend lists them in this order. */
+  stateColors: Readonly<Record<string, string>>;
+  bands?: readonly ChartBand[];
+  marks?: readonly ChartMark[];
+  note?: string;
+  /** @default 960 */
+  width?: number;
+}
+
+/** Renders lanes of states over the run's time axis (e.g. each channel's breaker: closed, open, half-open). */
+export function stateTimeline(o: StateTimelineOptions): string {
+  const width = o.width ?? 960;
+  const laneHeight = 22;
+  const ph = Math.max(1, o.lanes.length) * laneHeight;
+  const height = ph + M.top + M.bottom;
+  const pw = width - M.left - M.right;
+  const xMax = Math.max(1, o.xMax);
+  const sx = (x: number) => M.left + (Math.min(Math.max(x, 0), xMax) / xMax) * pw;
+  const parts: string[] = [`<rect class="plot" x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="#fff" stroke="#d0d7de"/>`];
+  o.lanes.forEach((lane, i) => {
+    const y = M.top + i * laneHeight;
+    parts.push(`<text x="${M.left - 6}" y="${f(y + laneHeight / 2 + 3.5)}" text-anchor="end" class="tick">${escapeXml(lane.name)}</text>`);
+    for (const span of lane.spans) {
+      const x0 = sx(span.from);
+      const x1 = sx(span.to);
+      parts.push(
+        `<rect class="series state state-${escapeXml(span.state)}" x="${f(x0)}" y="${f(y + 4)}" width="${f(Math.max(1, x1 - x0))}" height="${laneHeight - 8}" fill="${o.stateColors[span.state] ?? '#8c959f'}">` +
+          `<title>${escapeXml(`${lane.name}: ${span.state} ${formatTime(span.from, xMax)} – ${formatTime(span.to, xMax)}`)}</title></rect>`,
+      );
+    }
+  });
+  // Bands go over the lanes here (lanes are opaque), lightly enough to read the states through.
+  parts.push(bandRects(o.bands, sx, ph), timeAxis(xMax, sx, pw, ph, height), markLines(o.marks, sx, ph));
+  const keys = Object.entries(o.stateColors).map(([state, color]) => `<span class="key"><i style="background:${color}"></i>${escapeXml(state)}</span>`);
+  return figure(o.id, o.title, width, height, parts, legend(keys, o.bands, o.marks), o.note);
+}
+
+function bandRects(bands: readonly ChartBand[] | undefined, sx: (x: number) => number, ph: number): string {
+  return (bands ?? [])
+    .map((b) => {
+      const x0 = sx(b.from);
+      const x1 = sx(b.to);
+      return `<rect class="band band-${b.kind ?? 'fault'}" x="${f(x0)}" y="${M.top}" width="${f(Math.max(1, x1 - x0))}" height="${ph}" fill="${b.color ?? '#cf222e'}" fill-opacity="0.10"><title>${escapeXml(b.label)}</title></rect>`;
+    })
     .join('');
+}
+
+function timeAxis(xMax: number, sx: (x: number) => number, pw: number, ph: number, height: number): string {
+  const parts: string[] = [];
+  for (const t of timeTicks(xMax)) {
+    const x = sx(t);
+    parts.push(`<line x1="${f(x)}" x2="${f(x)}" y1="${M.top}" y2="${M.top + ph}" stroke="#f3f5f7"/>`);
+    parts.push(`<text x="${f(x)}" y="${M.top + ph + 14}" text-anchor="middle" class="tick">${escapeXml(formatTime(t, xMax))}</text>`);
+  }
+  parts.push(`<text x="${M.left + pw / 2}" y="${height - 4}" text-anchor="middle" class="axis">time since workload start</text>`);
+  return parts.join('');
+}
+
+function markLines(marks: readonly ChartMark[] | undefined, sx: (x: number) => number, ph: number): string {
+  return (marks ?? [])
+    .map((m) => {
+      const x = sx(m.x);
+      const color = m.color ?? '#cf222e';
+      return (
+        `<line class="mark" x1="${f(x)}" x2="${f(x)}" y1="${M.top}" y2="${M.top + ph}" stroke="${color}" stroke-dasharray="3 3" stroke-width="1"><title>${escapeXml(m.label)}</title></line>` +
+        `<path d="M${f(x - 4)},${M.top - 1} L${f(x + 4)},${M.top - 1} L${f(x)},${M.top + 6} Z" fill="${color}"><title>${escapeXml(m.label)}</title></path>`
+      );
+    })
+    .join('');
+}
+
+function legend(keys: string[], bands: readonly ChartBand[] | undefined, marks: readonly ChartMark[] | undefined): string {
+  const faults = (bands ?? []).some((b) => (b.kind ?? 'fault') === 'fault');
+  const others = [...new Map((bands ?? []).filter((b) => b.kind === 'other').map((b) => [b.label, b.color ?? '#8c959f'])).entries()];
+  return keys
+    .concat(faults ? ['<span class="key"><i style="background:#cf222e;opacity:.25"></i>fault window</span>'] : [])
+    .concat(others.map(([label, color]) => `<span class="key"><i style="background:${color};opacity:.25"></i>${escapeXml(label)}</span>`))
+    .concat((marks?.length ?? 0) > 0 ? ['<span class="key"><i class="mark-key"></i>chaos event</span>'] : [])
+    .join('');
+}
+
+function figure(id: string, title: string, width: number, height: number, parts: readonly string[], legendHtml: string, note: string | undefined): string {
   return (
-    `<figure class="chart" id="${escapeXml(o.id)}"><figcaption>${escapeXml(o.title)}</figcaption>` +
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}">${parts.join('')}</svg>` +
-    `<div class="legend">${legend}</div>${o.note ? `<p class="note">${escapeXml(o.note)}</p>` : ''}</figure>`
+    `<figure class="chart" id="${escapeXml(id)}"><figcaption>${escapeXml(title)}</figcaption>` +
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(title)}">${parts.join('')}</svg>` +
+    `<div class="legend">${legendHtml}</div>${note ? `<p class="note">${escapeXml(note)}</p>` : ''}</figure>`
   );
 }
 

@@ -37,7 +37,7 @@ export function keyNumbers(r: BattleResult): [string, string][] {
     ['Requests', `${t.requests} at ${r.scenario.rate} req/s over ${formatDuration(r.scenario.durationMs)} (seed ${r.scenario.seed})`],
     ['Succeeded', `${formatPct(t.answeredRatio, 3)} (${t.success + t.rpcError} of ${t.requests}; ${t.failed} failed)`],
     ['Latency', `p50 ${formatMs(l.p50)} · p90 ${formatMs(l.p90)} · p95 ${formatMs(l.p95)} · p99 ${formatMs(l.p99)} · p99.9 ${formatMs(l.p999)} · max ${formatMs(l.max)}`],
-    ['Failovers (Lasso metric)', String(r.lasso.metrics.failovers)],
+    ['Failovers (Lasso metric)', `${r.lasso.metrics.failovers}: attempts Lasso moved to another provider after one failed (lasso_failovers_total); a failover within the latency bound disturbs no request`],
   ];
   if (subs.subscribers > 0) {
     out.push([
@@ -63,30 +63,35 @@ export function methodTable(r: BattleResult): Table {
 
 export function providerTable(r: BattleResult): Table {
   return {
-    header: ['provider', 'latency', 'served', 'share', 'attempts', 'breaker transitions', 'faults applied'],
+    header: ['provider', 'base latency', 'added jitter', 'served', 'share', 'attempts', 'breaker openings', 'faults injected'],
     rows: r.scenario.providers.map((p) => {
       const res = r.lasso.providers[p.id];
       const fmt = (o: Record<string, number> | undefined) =>
         Object.entries(o ?? {})
           .map(([k, v]) => `${k} ${v}`)
           .join(', ') || '—';
+      // The base latency is a proxy rule applied to every request: counting it would read as that many faults.
+      const injected = { ...res?.faultsApplied };
+      if (p.latencyMs !== undefined) delete injected['latency'];
+      const openings = Object.entries(res?.breakerTransitions ?? {}).filter(([k]) => k.endsWith('->open'));
       return [
         p.id,
-        p.latencyMs === undefined ? '—' : `${p.latencyMs}${p.jitterMs ? ` ±${p.jitterMs}` : ''} ms`,
+        p.latencyMs === undefined ? '—' : `${p.latencyMs} ms`,
+        p.jitterMs ? `0–${p.jitterMs} ms (uniform)` : '—',
         String(res?.served ?? 0),
         formatPct(res?.share ?? 0, 1),
         fmt(res?.attempts),
-        fmt(res?.breakerTransitions),
-        fmt(res?.faultsApplied),
+        openings.length === 0 ? '0' : openings.map(([k, v]) => `${k.split(':')[0]} ${v}`).join(', '),
+        fmt(injected),
       ];
     }),
-    align: ['left', 'right', 'right', 'right', 'left', 'left', 'left'],
+    align: ['left', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
   };
 }
 
 export function episodeTable(r: BattleResult): Table {
   return {
-    header: ['#', 'fault', 'targets', 'onset', 'repaired', 'disturbed req.', 'failover', 'breaker open after', 'recovered after'],
+    header: ['#', 'fault', 'targets', 'onset', 'repaired', 'disturbed req.', 'failover time', 'breaker open after', 'recovered after'],
     rows: r.faults.episodes.map((e, i) => [
       String(i + 1),
       e.label,
@@ -100,6 +105,27 @@ export function episodeTable(r: BattleResult): Table {
     ]),
     align: ['right', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
   };
+}
+
+/** Each breaker channel that changed state, as one line: `node-1 http: closed → open at 20.2 s → closed at 30.5 s`. */
+export function breakerTimelineLines(r: BattleResult): string[] {
+  const byChannel = new Map<string, string[]>();
+  for (const c of [...r.lasso.breakers].sort((a, b) => a.tMs - b.tMs)) {
+    const key = `${c.provider} ${c.field.replace(/^breaker:/, '')}`;
+    const steps = byChannel.get(key) ?? [c.from];
+    steps.push(`${c.to} at ${formatDuration(c.tMs)}`);
+    byChannel.set(key, steps);
+  }
+  return [...byChannel.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([channel, steps]) => `${channel}: ${steps.join(' → ')}`);
+}
+
+/** What the fault-episode columns mean, for readers of the table. */
+export function episodeDefinitions(r: BattleResult): string[] {
+  return [
+    `Disturbed req.: requests sent during the episode that failed or took longer than ${r.faults.disturbedLatencyMs} ms.`,
+    `Failover time: from the fault's onset to the last disturbed request before ${formatDuration(r.faults.cleanWindowMs)} of undisturbed traffic (0 ms: no request was disturbed).`,
+    'The failover count in the key numbers is another measure: attempts Lasso moved to another provider, most of them fast enough to disturb nobody.',
+  ];
 }
 
 export function chaosTable(r: BattleResult): Table {

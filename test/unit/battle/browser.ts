@@ -12,7 +12,10 @@ import type { Browser } from 'playwright-core';
 export const CHROMIUM = process.env.LASSO_CHROMIUM ?? '/usr/bin/chromium';
 
 export interface ChartCheck {
-  charts: { id: string; width: number; height: number; drawn: number; drawnWithSize: number }[];
+  /** Per chart: drawn series, lanes or areas, and the shaded fault windows it marks. */
+  charts: { id: string; width: number; height: number; drawn: number; drawnWithSize: number; faultBands: number }[];
+  /** Header cells of every table, per table. */
+  tableHeaders: string[][];
   consoleErrors: string[];
   requests: string[];
 }
@@ -89,12 +92,16 @@ export async function launchChromium(): Promise<TestBrowser> {
       const charts = (await page.evaluate(`(() => Array.from(document.querySelectorAll('figure.chart')).map((fig) => {
         const svg = fig.querySelector('svg');
         const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
-        const drawn = Array.from(fig.querySelectorAll('path.series, polygon.area'));
+        const drawn = Array.from(fig.querySelectorAll('path.series, polygon.area, g.series, rect.series'));
         const drawnWithSize = drawn.filter((el) => { const b = el.getBBox(); return b.width > 0 || b.height > 0; }).length;
-        return { id: fig.id, width: box.width, height: box.height, drawn: drawn.length, drawnWithSize };
+        const faultBands = fig.querySelectorAll('rect.band-fault').length;
+        return { id: fig.id, width: box.width, height: box.height, drawn: drawn.length, drawnWithSize, faultBands };
       }))()`)) as ChartCheck['charts'];
+      const tableHeaders = (await page.evaluate(
+        `Array.from(document.querySelectorAll('table thead')).map((h) => Array.from(h.querySelectorAll('th')).map((th) => th.textContent))`,
+      )) as string[][];
       await page.close();
-      return { charts, consoleErrors, requests };
+      return { charts, tableHeaders, consoleErrors, requests };
     },
     async close() {
       await browser.close().catch(() => undefined);

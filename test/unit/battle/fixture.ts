@@ -102,7 +102,17 @@ export function syntheticResult(): BattleResult {
   const pts = points(records);
   const soakSamples: SoakSample[] = Array.from({ length: 60 }, (_, i) => ({ tMs: i * 1000, heapUsedMb: 40 + (i % 5), rssMb: 120 + i * 0.1, handles: 50, sockets: 20, subscriptions: 3, upstreamSubscriptions: 2 }));
   const soak = analyzeSoak(soakSamples, { warmupMs: 5000, maxGrowth: { heapMb: 10, rssMb: 20 } }, DURATION, true);
-  const heads = Array.from({ length: 60 }, (_, i) => ({ tMs: i * 1000, headsPerSubscriber: i === 25 ? 0 : 1, logsPerSubscriber: 2, incidents: i === 26 ? 1 : 0 }));
+  const heads = Array.from({ length: 60 }, (_, i) => ({
+    tMs: i * 1000,
+    headsPerSubscriber: i === 25 ? 0 : 1,
+    logsPerSubscriber: 2,
+    incidents: i === 26 ? 1 : 0,
+    headLagP50Ms: i === 25 ? null : i === 26 ? 1400 : 12,
+    headLagMaxMs: i === 25 ? null : i === 26 ? 2100 : 20,
+    gaps: i === 26 ? 1 : 0,
+    duplicates: 0,
+    closes: 0,
+  }));
   const subscriptions = {
     subscribers: 2,
     expected: 180,

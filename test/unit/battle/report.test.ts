@@ -21,7 +21,7 @@ describe('SVG charts', () => {
     const d = /<path class="series" d="([^"]+)"/.exec(svg)![1]!;
     expect(d.match(/M/g)).toHaveLength(2);
     expect(svg).toContain('T &lt;1&gt;');
-    expect(svg).toContain('class="band"');
+    expect(svg).toContain('class="band band-fault"');
     expect(svg).toContain('class="mark"');
     expect(svg).toContain('class="dot"');
     expect(svg).not.toMatch(/NaN|Infinity/);
@@ -43,7 +43,7 @@ describe('reports', () => {
     expect(html).not.toMatch(/<script|<link|@import|src=|url\(/i);
     expect(html.match(/https?:\/\//g)?.every((u) => u === 'http://')).toBe(true); // only the SVG namespace
     expect(html).toContain('xmlns="http://www.w3.org/2000/svg"');
-    for (const id of ['chart-latency', 'chart-success', 'chart-share', 'chart-subscriptions', 'chart-compare-p99', 'chart-compare-success', 'chart-soak-memory', 'chart-soak-handles']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['chart-latency', 'chart-success', 'chart-share', 'chart-subscriptions', 'chart-breakers', 'chart-compare-p99', 'chart-compare-success', 'chart-soak-memory', 'chart-soak-handles']) expect(html).toContain(`id="${id}"`);
     expect(html).toContain('Synthetic &lt;report&gt; &amp; &quot;escaping&quot; check');
   });
 
