@@ -301,9 +301,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
   async setLag(nodeId: string, blocks: number): Promise<void> {
     this.assertRunning('setLag');
     const node = this.getNode(nodeId);
-    node.lag = checkedLag(blocks);
-    if (node.lag > 0) node.inSync = false;
-    this.emitNode(node);
+    this.applyLag(node, checkedLag(blocks));
     if (node.running && !node.paused && !node.frozen) await this.catchUp(node);
   }
 
@@ -437,11 +435,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     await this.queue.run(() => this.mineLocked({ pings: 0, deployEmitter: true }));
     const code = await this.anyMiner('boot').call<Hex>('eth_getCode', [this.contracts.emitter, 'latest']);
     if (code === '0x') throw new DevnetError(`emitter deployment failed: no code at ${this.contracts.emitter}`);
-    for (const [node, lag] of this.initialLags) {
-      node.lag = lag;
-      if (lag > 0) node.inSync = false;
-      this.emitNode(node);
-    }
+    for (const [node, lag] of this.initialLags) this.applyLag(node, lag);
     this.log.info({ chainId: this.chainId, nodes: this.nodeList.map((n) => ({ id: n.id, port: n.port, pid: n.proc?.pid })) }, 'devnet started');
   }
 
@@ -550,6 +544,13 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         if (node.running) this.log.warn({ node: node.id, err: errorText(err) }, 'devnet node repair failed');
       }
     }
+  }
+
+  /** A lagging node leaves lockstep mining; it is fed after each block instead (see feedLagging). */
+  private applyLag(node: DevnetNode, lag: number): void {
+    node.lag = lag;
+    if (lag > 0) node.inSync = false;
+    this.emitNode(node);
   }
 
   /** Feeds every lagging node the canonical chain up to its lag behind the head (done after each block). */

@@ -159,7 +159,7 @@ export class CapabilityMemory {
   #live(key: string): Entry | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (expire(entry, this.#now())) return entry;
+    if (pruneEntry(entry, this.#now())) return entry;
     this.#entries.delete(key);
     return undefined;
   }
@@ -184,12 +184,12 @@ export class CapabilityMemory {
 
   #pruneExpired(): void {
     const now = this.#now();
-    for (const [key, entry] of this.#entries) if (!expire(entry, now)) this.#entries.delete(key);
+    for (const [key, entry] of this.#entries) if (!pruneEntry(entry, now)) this.#entries.delete(key);
   }
 }
 
-/** Drops the entry's expired parts; false when nothing is left of it. */
-function expire(entry: Entry, now: number): boolean {
+/** Drops the entry's expired parts; returns whether anything is left of it. */
+function pruneEntry(entry: Entry, now: number): boolean {
   if (entry.unsupportedUntil !== undefined && entry.unsupportedUntil <= now) entry.unsupportedUntil = undefined;
   if (entry.rangeLimit !== undefined && entry.rangeLimit.until <= now) entry.rangeLimit = undefined;
   return entry.unsupportedUntil !== undefined || entry.rangeLimit !== undefined;

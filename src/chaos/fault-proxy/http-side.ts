@@ -10,15 +10,14 @@ import {
   methodsOf,
   parseResponse,
   rpcErrorFor,
-  withWrongId,
   type FailedCall,
   type InspectedBody,
   type ResponseItem,
 } from './jsonrpc-body.js';
 import { refusedLogsCalls } from './logs-range-cap.js';
 import { coveredCallKeys, ruleCoversMethod, type RuleBook } from './plan.js';
-import { withRewrittenResult } from './result-rewrite.js';
-import type { HttpStatusFault, LogsRangeCapFault, RequestFault, RewriteResultFault, RpcErrorFault, SlowBodyFault } from './rules.js';
+import { answerRewriter } from './answer-rewrite.js';
+import type { HttpStatusFault, LogsRangeCapFault, RequestFault, RpcErrorFault, SlowBodyFault } from './rules.js';
 import type { Counters } from './stats.js';
 import type { Timers } from './timers.js';
 
@@ -124,15 +123,11 @@ export class HttpSide {
     const reply = await this.forward(req, res, body);
     if (!reply) return;
     await timers.sleep(plan.delayMs);
+    const rewrite = terminal === undefined ? undefined : answerRewriter(terminal.rule);
+    if (terminal !== undefined && rewrite !== undefined) rewriteAnswers(reply, inspect(), terminal.rule, rewrite);
     switch (terminal?.rule.type) {
       case 'truncated':
         reply.body = reply.body.subarray(0, Math.floor(reply.body.length / 2));
-        break;
-      case 'wrong_id':
-        rewriteAnswers(reply, inspect(), terminal.rule, withWrongId);
-        break;
-      case 'rewrite_result':
-        rewriteAnswers(reply, inspect(), terminal.rule, withRewrittenResult(terminal.rule as RewriteResultFault));
         break;
       case 'slow_body':
         await this.trickle(res, reply, (terminal.rule as SlowBodyFault).bytesPerSecond);

@@ -11,15 +11,14 @@ import {
   methodsOf,
   responseIds,
   rpcErrorFor,
-  withWrongId,
   type FailedCall,
   type InspectedBody,
   type ResponseItem,
 } from './jsonrpc-body.js';
 import { refusedLogsCalls } from './logs-range-cap.js';
 import { coveredCallKeys, ruleCoversMethod, type ActiveRule, type RuleBook, type TerminalFault } from './plan.js';
-import { withRewrittenResult } from './result-rewrite.js';
-import type { GarbageFault, LogsRangeCapFault, RewriteResultFault, RpcErrorFault } from './rules.js';
+import { answerRewriter } from './answer-rewrite.js';
+import type { GarbageFault, LogsRangeCapFault, RpcErrorFault } from './rules.js';
 import type { Counters } from './stats.js';
 import type { Timers } from './timers.js';
 
@@ -263,11 +262,8 @@ class WsConnection {
       if (body !== undefined) {
         const decision: ReplyDecision = { keys: body.calls.map((c) => idKey(c.id)), delayMs };
         if (terminal?.rule.type === 'truncated') decision.truncate = true;
-        if (terminal?.rule.type === 'wrong_id') decision.rewrite = { covered: coveredCallKeys(terminal.rule, body.calls), item: withWrongId };
-        if (terminal?.rule.type === 'rewrite_result') {
-          const item = withRewrittenResult(terminal.rule as RewriteResultFault);
-          decision.rewrite = { covered: coveredCallKeys(terminal.rule, body.calls), item };
-        }
+        const rewrite = terminal === undefined ? undefined : answerRewriter(terminal.rule);
+        if (terminal !== undefined && rewrite !== undefined) decision.rewrite = { covered: coveredCallKeys(terminal.rule, body.calls), item: rewrite };
         this.expectReply(decision);
       }
     }
