@@ -8,6 +8,8 @@ import { trustedProxyProblem } from '../front-door/client-ip.js';
 import { applyChainPreset, CHAIN_PRESET_NAMES } from './presets.js';
 import type { ChainPresetName } from './presets.js';
 import { STRATEGY_NAMES } from '../routing/strategies.js';
+import { DEFAULT_COMPRESSION_THRESHOLD_BYTES } from '../server/answer-writer.js';
+import { DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES } from '../transport/http-upstream.js';
 
 /** Chain names and provider ids: used in URLs, metric labels and logs. */
 export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -173,6 +175,25 @@ export const ServerSchema = z.strictObject({
   auth: AuthSchema.optional(),
   /** Browser cross-origin access. */
   cors: CorsSchema.prefault({}),
+  /** Compressed HTTP answers (gzip or br, as the client's Accept-Encoding allows). */
+  compression: z
+    .strictObject({
+      /** Compress answers for clients that accept it. @default true */
+      enabled: bool.default(true),
+      /** Smallest answer compressed, in bytes. @default 16384 */
+      thresholdBytes: int(0).default(DEFAULT_COMPRESSION_THRESHOLD_BYTES),
+    })
+    .prefault({}),
+});
+
+/** Bounds on what one request may cost Lasso. */
+export const LimitsSchema = z.strictObject({
+  /**
+   * Largest answer accepted from one upstream, in bytes after decompression. A larger answer is
+   * refused with an error naming this limit (the request asked for too much; the provider is not
+   * blamed). @default 67108864
+   */
+  maxUpstreamResponseBytes: int(1024).default(DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES),
 });
 
 /** State shared by replicas. */
@@ -380,6 +401,7 @@ export const LassoConfigSchema = z.strictObject({
   logging: LoggingSchema.prefault({}),
   /** State shared between replicas (Redis). */
   sharedState: SharedStateSchema.prefault({}),
+  limits: LimitsSchema.prefault({}),
   /** Chains by name (the name is the URL segment: /rpc/:chain). At least one. */
   chains: z.record(z.string(), ChainSchema),
 });
@@ -411,6 +433,7 @@ export type StrategyName = z.output<typeof StrategyNameSchema>;
 export const KNOWN_KEYS = {
   root: Object.keys(LassoConfigSchema.shape),
   server: Object.keys(ServerSchema.shape),
+  limits: Object.keys(LimitsSchema.shape),
   websocket: Object.keys(WebSocketSchema.shape),
   logging: Object.keys(LoggingSchema.shape),
   auth: Object.keys(AuthSchema.shape),
