@@ -79,7 +79,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   });
   const runtimes = Object.entries(config.chains).map(
     ([name, chainConfig]) =>
-      new ChainRuntime(name, chainConfig, { metrics, logger, events, ...(options.now && { now: options.now }), ...(options.random && { random: options.random }) }),
+      new ChainRuntime(name, chainConfig, { metrics, logger, events, maxUpstreamResponseBytes: config.limits.maxUpstreamResponseBytes, ...(options.now && { now: options.now }), ...(options.random && { random: options.random }) }),
   );
   const chains = new ChainRegistry(runtimes);
   const frontDoorMetrics = new FrontDoorMetrics(metrics.registry);

@@ -113,6 +113,27 @@ export class LassoMetrics {
     registers: [this.registry],
   });
 
+  readonly upstreamBytes = new BoundCounter({
+    name: 'lasso_upstream_bytes_total',
+    help: 'Bytes of upstream answers that carried a result, by stage: wire (as received, maybe compressed) or decoded; wire/decoded is the compression ratio',
+    labelNames: ['chain', 'method', 'stage'] as const,
+    registers: [this.registry],
+  });
+
+  readonly answerBytes = new BoundCounter({
+    name: 'lasso_answer_bytes_total',
+    help: 'Bytes of JSON-RPC answers sent to clients (before any HTTP compression), by chain, method and transport',
+    labelNames: ['chain', 'method', 'transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpAnswerBytes = new BoundCounter({
+    name: 'lasso_http_answer_bytes_total',
+    help: 'Bytes of HTTP JSON-RPC answers by content encoding (identity | gzip | br) and stage: json (before compression) or wire; wire/json is the compression ratio',
+    labelNames: ['chain', 'encoding', 'stage'] as const,
+    registers: [this.registry],
+  });
+
   readonly invalidRequests = new Counter({
     name: 'lasso_invalid_requests_total',
     help: 'Client input rejected before routing, by JSON-RPC error code and reason',
@@ -146,6 +167,23 @@ export class LassoMetrics {
     }
     series.count.inc();
     series.duration.observe(seconds);
+  }
+
+  /** An upstream answer with a result: its size on the wire and decoded. */
+  recordUpstreamBytes(chain: string, method: string, wireBytes: number, decodedBytes: number): void {
+    this.upstreamBytes.bind(chain, method, 'wire').inc(wireBytes);
+    this.upstreamBytes.bind(chain, method, 'decoded').inc(decodedBytes);
+  }
+
+  /** One answer to a client (a batch item counts as one). */
+  recordAnswerBytes(chain: string, method: string, transport: string, bytes: number): void {
+    this.answerBytes.bind(chain, method, transport).inc(bytes);
+  }
+
+  /** One HTTP answer written: its JSON size and what went on the wire with `encoding`. */
+  recordHttpAnswerBytes(chain: string, encoding: string, jsonBytes: number, wireBytes: number): void {
+    this.httpAnswerBytes.bind(chain, encoding, 'json').inc(jsonBytes);
+    this.httpAnswerBytes.bind(chain, encoding, 'wire').inc(wireBytes);
   }
 
   constructor(options: { collectProcessMetrics?: boolean } = {}) {

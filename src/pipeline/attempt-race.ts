@@ -4,7 +4,7 @@ import type { ProviderRuntime } from '../providers/provider.js';
 import { breakerVerdict, classifyOutcome, shouldFailover } from '../resilience/index.js';
 import type { BreakerPermit, Classification } from '../resilience/index.js';
 import type { UpstreamCall } from '../transport/http-upstream.js';
-import type { AttemptOutcome } from '../transport/outcome.js';
+import type { AttemptOutcome, ResultOutcome } from '../transport/outcome.js';
 import { describeOutcome } from '../transport/outcome.js';
 import { attemptTimeoutMs, hedgeDelayMs } from './attempt-timing.js';
 import type { ExecuteDeps } from './execute.js';
@@ -99,8 +99,7 @@ export class AttemptRace {
       }
       const { provider, outcome, classification } = first;
       if (classification === null) {
-        const result = (outcome as { result: unknown }).result;
-        if (result === null && mayBeNotYetSeen(this.request.method, this.request.params, this.chain.chainHead())) {
+        if ((outcome as ResultOutcome).bytes.isNull && mayBeNotYetSeen(this.request.method, this.request.params, this.chain.chainHead())) {
           // Providers see a new block a few ms apart: a null for a block the chain already has
           // means "not here yet", so ask the next candidate before answering null.
           this.nullAnswer = first;
@@ -244,6 +243,8 @@ async function runAttempt(
     provider.httpBreaker.recordSuccess(permit);
     chain.evidence.recordSuccess(provider.id, method, latencyMs);
     deps.metrics.recordAttempt(chain.name, provider.id, 'http', methodLabel, 'success', latencyMs / 1000);
+    const received = (outcome as ResultOutcome).received;
+    if (received) deps.metrics.recordUpstreamBytes(chain.name, methodLabel, received.wireBytes, received.bodyBytes);
   } else {
     deps.metrics.recordAttempt(chain.name, provider.id, 'http', methodLabel, classification.cancelled ? 'cancelled' : classification.errorClass, latencyMs / 1000);
     recordFailureEvidence(chain, provider, permit, method, classification, request.rangeSize, deps);

@@ -1,5 +1,6 @@
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
+import { ResultBytes } from '../jsonrpc/result-bytes.js';
 import type { MethodPolicy } from '../jsonrpc/method-policy.js';
 import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -12,7 +13,7 @@ import { logsRangeSize } from '../resilience/index.js';
 import type { Classification } from '../resilience/index.js';
 import type { StrategyName } from '../routing/index.js';
 import { selectCandidates } from '../routing/selection.js';
-import type { AttemptOutcome } from '../transport/outcome.js';
+import type { AttemptOutcome, ResultOutcome } from '../transport/outcome.js';
 import { describeOutcome } from '../transport/outcome.js';
 import { AttemptRace } from './attempt-race.js';
 import type { AttemptResult } from './attempt-race.js';
@@ -36,7 +37,8 @@ export interface RouteOptions {
 export type RequestOutcomeKind = 'success' | 'rpc_error' | 'failed';
 
 export interface RoutedResponse {
-  body: { result: unknown } | { error: JsonRpcErrorObject };
+  /** A result as bytes (spliced into the client's answer as they are), or an error. */
+  body: { result: ResultBytes } | { error: JsonRpcErrorObject };
   /** Provider whose answer the client got; undefined when Lasso answered itself. */
   providerId: string | undefined;
   /** Upstream attempts dispatched for this request. */
@@ -71,7 +73,7 @@ export function executeRequest(
 ): Promise<RoutedResponse> {
   const policy = methodPolicy(method, { timeoutOverridesMs: chain.config.methodTimeoutsMs, transport });
   if (!policy.forward) return Promise.resolve(lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`)));
-  if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: `0x${chain.chainId.toString(16)}` }, outcome: 'success' });
+  if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(`0x${chain.chainId.toString(16)}`) }, outcome: 'success' });
   chain.hedgeBudget.earn();
 
   const coalescing = chain.config.coalescing;
@@ -130,8 +132,8 @@ async function routeToProviders(
     winner = await race.run();
   }
   const { attempts, hedged } = race;
-  if (winner) return { body: { result: (winner.outcome as { result: unknown }).result }, providerId: winner.provider.id, attempts, outcome: 'success', hedged };
-  if (race.nullAnswer) return { body: { result: null }, providerId: race.nullAnswer.provider.id, attempts, outcome: 'success', hedged };
+  if (winner) return { body: { result: (winner.outcome as ResultOutcome).bytes }, providerId: winner.provider.id, attempts, outcome: 'success', hedged };
+  if (race.nullAnswer) return { body: { result: (race.nullAnswer.outcome as ResultOutcome).bytes }, providerId: race.nullAnswer.provider.id, attempts, outcome: 'success', hedged };
   if (race.lastFailure) {
     const retryAfterMs = race.onlyRateLimits ? minDefined(race.rateLimitedRetryAfterMs, selection.retryAfterMs) : undefined;
     return { ...(await failureAnswer(race.lastFailure, attempts, retryAfterMs, { chain, method, params, policy, route, logger: deps.logger })), hedged };
@@ -164,6 +166,15 @@ async function failureAnswer(last: AttemptResult, attempts: number, rateLimitedR
   // Deterministic and capability errors are the upstream's own answer: pass them through untouched.
   if (outcome.type === 'rpc_error' && (classification.errorClass === 'deterministic' || classification.errorClass === 'capability')) {
     return { body: { error: outcome.error }, providerId: provider.id, attempts, outcome: 'rpc_error', hedged: false };
+  }
+  if (outcome.type === 'too_large') {
+    // The request asked for more than one answer may hold; another provider would send as much.
+    const error = new RpcError(
+      RpcErrorCode.ServerError,
+      `answer larger than limits.maxUpstreamResponseBytes (${outcome.limitBytes} bytes): ask for less (e.g. a narrower eth_getLogs block range) or raise the limit`,
+      { limit: 'limits.maxUpstreamResponseBytes', limitBytes: outcome.limitBytes, provider: provider.id },
+    );
+    return { ...lassoAnswer(error), providerId: provider.id, attempts };
   }
   if (rateLimitedRetryAfterMs !== undefined) return rateLimitedAnswer(rateLimitedRetryAfterMs, attempts);
   const cause = describeOutcome(outcome);

@@ -1,7 +1,9 @@
 import type { RpcError } from '../jsonrpc/errors.js';
 import type { ParsedItem, ParsedPayload } from '../jsonrpc/parse.js';
-import { serializeBatchResponse, serializeResponse } from '../jsonrpc/parse.js';
-import type { JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/types.js';
+import { totalLength } from '../jsonrpc/byte-segments.js';
+import { serializeResponse } from '../jsonrpc/parse.js';
+import { idText, splicedBatch, splicedSuccess } from '../jsonrpc/splice.js';
+import type { JsonRpcRequest } from '../jsonrpc/types.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ExecuteDeps, RouteOptions, RoutedResponse } from './execute.js';
 import { executeRequest } from './execute.js';
@@ -10,8 +12,11 @@ import { metricMethodLabel } from '../observability/method-label.js';
 export type ClientTransport = 'http' | 'ws';
 
 export interface PayloadResult {
-  /** Serialized JSON-RPC answer; undefined when nothing must be sent back (notifications only). */
-  body: string | undefined;
+  /**
+   * The JSON-RPC answer as segments to write in order (results are the upstream's own bytes,
+   * spliced, never copied); undefined when nothing must be sent back (notifications only).
+   */
+  body: Buffer[] | undefined;
   /** Providers that served at least one item, in first-served order. */
   providers: string[];
   attempts: number;
@@ -36,7 +41,7 @@ export async function handlePayload(
     const r = await runItem(chain, payload.item, route, transport, deps, refusals?.[0]);
     const providerId = r.routed?.providerId;
     return {
-      body: r.response && serializeResponse(r.response, r.rawId),
+      body: r.answer,
       providers: providerId === undefined ? [] : [providerId],
       attempts: r.routed?.attempts ?? 0,
       hedged: r.routed?.hedged ?? false,
@@ -46,16 +51,16 @@ export async function handlePayload(
   const providers: string[] = [];
   let attempts = 0;
   let hedged = false;
-  const parts: string[] = [];
+  const parts: Buffer[][] = [];
   for (const r of routed) {
     if (r.routed) {
       attempts += r.routed.attempts;
       hedged ||= r.routed.hedged;
       if (r.routed.providerId !== undefined && !providers.includes(r.routed.providerId)) providers.push(r.routed.providerId);
     }
-    if (r.response) parts.push(serializeResponse(r.response, r.rawId));
+    if (r.answer) parts.push(r.answer);
   }
-  return { body: parts.length > 0 ? serializeBatchResponse(parts) : undefined, providers, attempts, hedged };
+  return { body: parts.length > 0 ? splicedBatch(parts) : undefined, providers, attempts, hedged };
 }
 
 async function runItem(
@@ -65,13 +70,15 @@ async function runItem(
   transport: ClientTransport,
   deps: ExecuteDeps,
   refusal: RpcError | undefined,
-): Promise<{ response: JsonRpcResponse | undefined; rawId?: string | undefined; routed?: RoutedResponse }> {
+): Promise<{ answer: Buffer[] | undefined; routed?: RoutedResponse }> {
   if (item.kind === 'invalid') {
     deps.metrics.invalidRequests.inc({ transport, code: String(item.response.error.code), reason: 'invalid_request' });
-    return { response: item.response, rawId: item.rawId };
+    return { answer: [Buffer.from(serializeResponse(item.response, item.rawId))] };
   }
   const request: JsonRpcRequest = item.request;
-  if (refusal !== undefined) return { response: request.id === undefined ? undefined : refusal.toResponse(request.id), rawId: item.rawId };
+  if (refusal !== undefined) {
+    return { answer: request.id === undefined ? undefined : [Buffer.from(serializeResponse(refusal.toResponse(request.id), item.rawId))] };
+  }
   const startedAt = performance.now();
   const routed = await executeRequest(chain, request.method, request.params, route, transport, deps);
   const seconds = (performance.now() - startedAt) / 1000;
@@ -81,10 +88,11 @@ async function runItem(
     const { outcome, providerId: provider, attempts } = routed;
     deps.logger.debug({ chain: chain.name, method: request.method, outcome, provider, attempts, ms: seconds * 1000 }, 'request');
   }
-  if (!('id' in request) || request.id === undefined) return { response: undefined, routed };
-  const response: JsonRpcResponse =
+  if (!('id' in request) || request.id === undefined) return { answer: undefined, routed };
+  const answer =
     'result' in routed.body
-      ? { jsonrpc: '2.0', id: request.id, result: routed.body.result }
-      : { jsonrpc: '2.0', id: request.id, error: routed.body.error };
-  return { response, rawId: item.rawId, routed };
+      ? splicedSuccess(idText(request.id, item.rawId), routed.body.result.segments)
+      : [Buffer.from(serializeResponse({ jsonrpc: '2.0', id: request.id, error: routed.body.error }, item.rawId))];
+  deps.metrics.recordAnswerBytes(chain.name, method, transport, totalLength(answer));
+  return { answer, routed };
 }

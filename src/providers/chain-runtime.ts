@@ -20,6 +20,8 @@ export interface ChainRuntimeDeps {
   events?: LassoEvents;
   now?: () => number;
   random?: () => number;
+  /** Largest answer accepted from one upstream (see HttpUpstreamOptions.maxResponseBytes). */
+  maxUpstreamResponseBytes?: number;
 }
 
 /** What applyProviders changed, by provider id. */
@@ -91,6 +93,7 @@ export class ChainRuntime {
         },
         this.now,
         { upstream: config.subscriptions.upstream, random, logger: logger.child({ chain: name }) },
+        { maxResponseBytes: deps.maxUpstreamResponseBytes },
       );
       metrics.breakerState.set({ chain: name, provider: p.id, transport: 'http' }, 0);
       if (provider.ws) metrics.breakerState.set({ chain: name, provider: p.id, transport: 'ws' }, 0);

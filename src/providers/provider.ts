@@ -4,6 +4,7 @@ import { CircuitBreaker } from '../resilience/index.js';
 import type { BreakerOptions, BreakerState } from '../resilience/index.js';
 import { Cooldown } from '../resilience/index.js';
 import { HttpUpstream } from '../transport/http-upstream.js';
+import type { HttpUpstreamOptions } from '../transport/http-upstream.js';
 import { WsUpstream } from '../transport/ws-upstream.js';
 import type { WsUpstreamLogger, WsUpstreamOptions } from '../transport/ws-upstream.js';
 
@@ -47,12 +48,13 @@ export class ProviderRuntime {
     onBreakerTransition: (transport: ChannelTransport, from: BreakerState, to: BreakerState, reason: string) => void,
     now: () => number,
     wsOptions: ProviderWsOptions = {},
+    httpOptions: Pick<HttpUpstreamOptions, 'maxResponseBytes'> = {},
   ) {
     this.id = config.id;
     this.priority = config.priority;
     this.archive = config.archive;
     this.displayUrl = redactUrl(config.url);
-    this.http = new HttpUpstream({ url: config.url, connections: config.maxConcurrent });
+    this.http = new HttpUpstream({ url: config.url, connections: config.maxConcurrent, ...httpOptions });
     this.httpBreaker = new CircuitBreaker({
       ...breakerOptions,
       now,

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorResponse, RpcErrorCode } from '../jsonrpc/errors.js';
+import { totalLength } from '../jsonrpc/byte-segments.js';
 import { parsePayload } from '../jsonrpc/parse.js';
 import type { JsonRpcFailure } from '../jsonrpc/types.js';
 import type { ConfigIssue } from '../config/index.js';
@@ -13,6 +14,8 @@ import { handlePayload } from '../pipeline/handle-payload.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
 import { chainsView, healthView, providersView } from './admin-views.js';
 import type { HealthSource } from './admin-views.js';
+import { DEFAULT_COMPRESSION_THRESHOLD_BYTES, negotiateEncoding, writeAnswer } from './answer-writer.js';
+import type { AnswerCompressionOptions } from './answer-writer.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import type { RouteCache } from './resolve-route.js';
 import { pathSegments } from './rpc-route.js';
@@ -24,6 +27,8 @@ export interface HttpFrontOptions {
   maxBatchSize: number;
   /** Whole-request deadline; per-attempt timeouts come from the method table inside it. */
   requestTimeoutMs: number;
+  /** Compressed answers for clients that accept it (see answer-writer.ts for the defaults). */
+  compression?: AnswerCompressionOptions;
 }
 
 export interface HttpFrontDeps extends ExecuteDeps {
@@ -183,9 +188,14 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
     res.end();
     return;
   }
-  headers.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(result.body)));
-  res.writeHead(limited ? 429 : 200, headers);
-  res.end(result.body);
+  const jsonBytes = totalLength(result.body);
+  const compression = options.compression;
+  const encoding =
+    (compression?.enabled ?? true) && jsonBytes >= (compression?.thresholdBytes ?? DEFAULT_COMPRESSION_THRESHOLD_BYTES)
+      ? negotiateEncoding(req.headers['accept-encoding'])
+      : undefined;
+  const wireBytes = await writeAnswer(res, limited ? 429 : 200, headers, result.body, encoding);
+  deps.metrics.recordHttpAnswerBytes(chain.name, encoding ?? 'identity', jsonBytes, wireBytes);
 }
 
 /** `/metrics`, `/api/*` and `/dashboard*` need the admin key when one is configured; `/health` never does. */

@@ -11,7 +11,8 @@ import type { RawData } from 'ws';
 import type { Duplex } from 'node:stream';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
-import { parsePayload, serializeBatchResponse, serializeResponse } from '../jsonrpc/parse.js';
+import { parsePayload, serializeResponse } from '../jsonrpc/parse.js';
+import { splicedBatch } from '../jsonrpc/splice.js';
 import type { ParsedItem, ParsedPayload } from '../jsonrpc/parse.js';
 import type { JsonRpcRequest, JsonRpcResponse } from '../jsonrpc/types.js';
 import type { Logger } from '../observability/logger.js';
@@ -22,7 +23,7 @@ import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { StrategyName } from '../routing/index.js';
 import type { SubscriptionService } from '../subscriptions/types.js';
 import { ClientSubscriptions } from './ws-client-subscriptions.js';
-import { WsCloseCode, closeReason, internalError, limitError, noticeText, textFrame } from './ws-messages.js';
+import { WsCloseCode, closeReason, internalError, limitError, messageFrame, noticeText, textFrame } from './ws-messages.js';
 import { FrameWriter } from './ws-output.js';
 import type { FlushScheduler } from './ws-output.js';
 
@@ -58,6 +59,8 @@ export interface WsConnectionDeps extends ExecuteDeps {
 interface ItemResult {
   /** Serialized response; undefined for notifications (and subscribes whose client already left). */
   text: string | undefined;
+  /** Instead of `text`: an answer as segments (upstream result bytes spliced with the client's id). */
+  bytes?: Buffer[] | undefined;
   /** Runs once the message holding `text` was written (an eth_subscribe goes live only then). */
   afterSend?: () => void;
 }
@@ -251,10 +254,13 @@ export class WsConnection {
   }
 
   private reply(payload: ServablePayload, results: ItemResult[]): void {
-    const parts: string[] = [];
-    for (const r of results) if (r.text !== undefined) parts.push(r.text);
-    const body = payload.kind === 'single' ? parts[0] : parts.length > 0 ? serializeBatchResponse(parts) : undefined;
-    if (body !== undefined) this.send(body);
+    const parts: Buffer[][] = [];
+    for (const r of results) {
+      if (r.bytes !== undefined) parts.push(r.bytes);
+      else if (r.text !== undefined) parts.push([Buffer.from(r.text)]);
+    }
+    const body = payload.kind === 'single' ? parts[0] : parts.length > 0 ? splicedBatch(parts) : undefined;
+    if (body !== undefined) this.sendFrame(messageFrame(body));
     for (const r of results) r.afterSend?.();
   }
 
@@ -277,7 +283,7 @@ export class WsConnection {
       'ws',
       this.deps,
     );
-    return { text: result.body };
+    return { text: undefined, bytes: result.body };
   }
 
   // --- subscriptions -----------------------------------------------------------------------------

@@ -52,8 +52,14 @@ function frameHeaderFor(length: number): Buffer {
 
 /** One text message as framed parts, ready for FrameWriter.queue. */
 export function textFrame(text: string): Buffer[] {
-  const data = Buffer.from(text);
-  return [frameHeaderFor(data.length), data];
+  return messageFrame([Buffer.from(text)]);
+}
+
+/** One text message held as segments (a spliced answer), framed without joining them. */
+export function messageFrame(segments: readonly Buffer[]): Buffer[] {
+  let length = 0;
+  for (const s of segments) length += s.length;
+  return [frameHeaderFor(length), ...segments];
 }
 
 /**

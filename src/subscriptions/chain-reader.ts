@@ -77,6 +77,6 @@ export class PipelineReader implements ChainReader {
     };
     const response = await executeRequest(this.chain, method, params, route, 'http', this.deps);
     if ('error' in response.body) throw new ReadError(method, response.body.error.message, response.body.error.code);
-    return response.body.result;
+    return response.body.result.value();
   }
 }
