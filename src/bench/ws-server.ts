@@ -11,7 +11,7 @@
  * IPC: sends { ready, url } once listening; answers
  *   { cmd: 'mem' }            -> { mem }      (after two full GCs)
  *   { cmd: 'emit', round }    -> { emitted }  (front mode: one synthetic fan-out)
- *   { cmd: 't0', number }     -> { t0 }       ({ start, lastWrite } in ns as decimal strings; null if unknown)
+ *   { cmd: 't0', number }     -> { t0 }       ({ start, lastWrite } in ns as decimal strings, cpuMicros; null if unknown)
  *   { cmd: 'stats' }          -> { stats }
  */
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,8 @@ export type BenchServerMode = 'front' | 'engine';
 /** Fan-out start and end per block number (CLOCK_MONOTONIC ns). */
 const fanOutStarts = new Map<number, bigint>();
 const fanOutEnds = new Map<number, bigint>();
+/** CPU time (user + system, µs) the process spent between a fan-out's start and its last write. */
+const fanOutCpu = new Map<number, number>();
 let lastSeen: unknown;
 
 /**
@@ -44,9 +46,13 @@ function stampFanOut(result: unknown, deliverFirst: () => void): void {
   lastSeen = result;
   const number = Number((result as { number?: string }).number);
   if (!fanOutStarts.has(number)) fanOutStarts.set(number, process.hrtime.bigint());
+  const cpu = process.cpuUsage();
   deliverFirst();
   setImmediate(() => {
-    if (!fanOutEnds.has(number)) fanOutEnds.set(number, process.hrtime.bigint());
+    if (fanOutEnds.has(number)) return;
+    fanOutEnds.set(number, process.hrtime.bigint());
+    const used = process.cpuUsage(cpu);
+    fanOutCpu.set(number, used.user + used.system);
   });
 }
 
@@ -188,7 +194,7 @@ async function main(mode: BenchServerMode, nodeJson: string | undefined): Promis
       case 't0': {
         const t0 = fanOutStarts.get(msg.number ?? -1);
         const t1 = fanOutEnds.get(msg.number ?? -1);
-        process.send?.({ t0: t0 === undefined || t1 === undefined ? null : { start: t0.toString(), lastWrite: t1.toString() } });
+        process.send?.({ t0: t0 === undefined || t1 === undefined ? null : { start: t0.toString(), lastWrite: t1.toString(), cpuMicros: fanOutCpu.get(msg.number ?? -1) ?? 0 } });
         return;
       }
       case 'stats':

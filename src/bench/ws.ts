@@ -42,7 +42,9 @@ const METHOD = `METHOD
   round's last subscriber (the whole fan-out), median over rounds. "Lasso own" is measured inside
   Lasso: from the start of a block's fan-out (its first sink delivery; in front mode that is the
   block's arrival) to the return of its last socket write (the front writes once per event-loop
-  turn), median and worst over rounds. The clients share one event loop,
+  turn), median and worst over rounds; "CPU" is the CPU time Lasso's process spent in that span
+  (median), which is what it costs on an otherwise idle core: on a busy machine the wall time also
+  holds the time the process waited for a core. The clients share one event loop,
   so later sockets of a round also wait for earlier ones to be handled, as in any one-process consumer.
 - Memory: heap = heapUsed + external of the Lasso process, rss = whole process; deltas after two full
   GCs: N idle connections vs. none, then the same connections with one newHeads subscription each vs.
@@ -102,6 +104,8 @@ interface FanOutResult {
   /** Lasso's own time, fan-out start to its last socket write: median and worst over rounds. */
   ownP50Ms: number;
   ownMaxMs: number;
+  /** CPU time Lasso spent on it (user + system), median over rounds: what it costs on an idle core. */
+  ownCpuP50Ms: number;
 }
 
 interface MemoryResult {
@@ -115,6 +119,7 @@ async function fanOut(mode: BenchServerMode, server: Child, clients: Child, subs
   const all: number[] = [];
   const lasts: number[] = [];
   const owns: number[] = [];
+  const cpus: number[] = [];
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
     await clients.ask({ cmd: 'round', expect: subscribers }, 'armed');
     const done = clients.ask<{ number: number; stampsNs: number[] }>({}, 'round', ROUND_TIMEOUT_MS);
@@ -127,11 +132,12 @@ async function fanOut(mode: BenchServerMode, server: Child, clients: Child, subs
       }
     }
     const { number, stampsNs } = await done;
-    const stamps = await server.ask<{ start: string; lastWrite: string } | null>({ cmd: 't0', number }, 't0');
+    const stamps = await server.ask<{ start: string; lastWrite: string; cpuMicros: number } | null>({ cmd: 't0', number }, 't0');
     if (stamps === null) throw new Error(`no fan-out stamp for block ${number}`);
     const t0 = Number(stamps.start);
     if (round < WARMUP_ROUNDS) continue;
     owns.push((Number(stamps.lastWrite) - t0) / 1e6);
+    cpus.push(stamps.cpuMicros / 1000);
     let last = 0;
     for (const s of stampsNs) {
       const ms = (s - t0) / 1e6;
@@ -153,6 +159,7 @@ async function fanOut(mode: BenchServerMode, server: Child, clients: Child, subs
     lastSubscriberP50Ms: quantile(Float64Array.from(lasts).sort(), 0.5),
     ownP50Ms: quantile(Float64Array.from(owns).sort(), 0.5),
     ownMaxMs: Math.max(...owns),
+    ownCpuP50Ms: quantile(Float64Array.from(cpus).sort(), 0.5),
   };
 }
 
@@ -206,7 +213,7 @@ async function runMode(mode: BenchServerMode, memoryResults: MemoryResult[], fan
       await clients.ask({ cmd: 'subscribe', perConn: 1 }, 'subscribed');
       const r = await fanOut(mode, server, clients, n, devnet);
       fanOutResults.push(r);
-      process.stderr.write(`[${mode}] fan-out to ${n}: Lasso's own ${r.ownP50Ms.toFixed(2)} ms (worst ${r.ownMaxMs.toFixed(2)}), client p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms\n`);
+      process.stderr.write(`[${mode}] fan-out to ${n}: Lasso's own ${r.ownP50Ms.toFixed(2)} ms (worst ${r.ownMaxMs.toFixed(2)}, CPU ${r.ownCpuP50Ms.toFixed(2)}), client p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms\n`);
       await clients.ask({ cmd: 'close' }, 'closed');
       await waitForServerConnections(server, 0);
     }
@@ -230,11 +237,11 @@ async function main(): Promise<void> {
       `${m.mode.padEnd(8)} ${String(m.connections).padStart(11)}   ${m.perConnection.heapKiB.toFixed(2).padStart(16)} / ${m.perConnection.rssKiB.toFixed(2).padEnd(17)}   ${m.perSubscription.heapKiB.toFixed(2).padStart(13)} / ${m.perSubscription.rssKiB.toFixed(2)}`,
     );
   }
-  console.log('\n                       Lasso own ms        client-observed ms');
-  console.log('mode     subscribers   median    worst   p50 ms   p99 ms   max ms   last-subscriber p50 ms   rounds');
+  console.log('\n                       Lasso own ms                client-observed ms');
+  console.log('mode     subscribers   median    worst   CPU      p50 ms   p99 ms   max ms   last-subscriber p50 ms   rounds');
   for (const r of fanOutResults) {
     console.log(
-      `${r.mode.padEnd(8)} ${String(r.subscribers).padStart(11)}   ${r.ownP50Ms.toFixed(2).padStart(6)}   ${r.ownMaxMs.toFixed(2).padStart(6)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${r.maxMs.toFixed(2).padStart(6)}   ${r.lastSubscriberP50Ms.toFixed(2).padStart(22)}   ${r.rounds}`,
+      `${r.mode.padEnd(8)} ${String(r.subscribers).padStart(11)}   ${r.ownP50Ms.toFixed(2).padStart(6)}   ${r.ownMaxMs.toFixed(2).padStart(6)}   ${r.ownCpuP50Ms.toFixed(2).padStart(6)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${r.maxMs.toFixed(2).padStart(6)}   ${r.lastSubscriberP50Ms.toFixed(2).padStart(22)}   ${r.rounds}`,
     );
   }
   const round = (v: number): number => +v.toFixed(3);
@@ -242,7 +249,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       bench: 'ws',
       memory: memoryResults.map((m) => ({ ...m, perConnection: { heapKiB: round(m.perConnection.heapKiB), rssKiB: round(m.perConnection.rssKiB) }, perSubscription: { heapKiB: round(m.perSubscription.heapKiB), rssKiB: round(m.perSubscription.rssKiB) } })),
-      fanOut: fanOutResults.map((r) => ({ ...r, p50Ms: round(r.p50Ms), p99Ms: round(r.p99Ms), maxMs: round(r.maxMs), lastSubscriberP50Ms: round(r.lastSubscriberP50Ms), ownP50Ms: round(r.ownP50Ms), ownMaxMs: round(r.ownMaxMs) })),
+      fanOut: fanOutResults.map((r) => ({ ...r, p50Ms: round(r.p50Ms), p99Ms: round(r.p99Ms), maxMs: round(r.maxMs), lastSubscriberP50Ms: round(r.lastSubscriberP50Ms), ownP50Ms: round(r.ownP50Ms), ownMaxMs: round(r.ownMaxMs), ownCpuP50Ms: round(r.ownCpuP50Ms) })),
     }),
   );
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { trustedProxyProblem } from '../front-door/client-ip.js';
 import { applyChainPreset, CHAIN_PRESET_NAMES } from './presets.js';
 import type { ChainPresetName } from './presets.js';
-import { STRATEGY_NAMES } from '../routing/strategies.js';
+import { DEFAULT_STRATEGY, STRATEGY_NAMES } from '../routing/strategies.js';
 import { DEFAULT_COMPRESSION_THRESHOLD_BYTES } from '../server/answer-writer.js';
 import { DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES } from '../transport/http-upstream.js';
 
@@ -363,8 +363,8 @@ export const ChainObjectSchema = z.strictObject({
     .optional(),
   /** EIP-155 chain id; unique across chains. @default the preset's */
   chainId: int(1),
-  /** Strategy when the request URL names none. @default 'latency-weighted' */
-  defaultStrategy: StrategyNameSchema.default('latency-weighted'),
+  /** Strategy when the request URL names none. @default 'best' */
+  defaultStrategy: StrategyNameSchema.default(DEFAULT_STRATEGY),
   /** Providers further behind the chain head than this are moved out of the way. @default 3 */
   maxLagBlocks: int(0).default(3),
   /** How often each provider's head is polled, in ms. @default 2000 */

@@ -4,7 +4,7 @@ import { BREAKER_STATE_VALUE } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { LassoEvents } from '../observability/events.js';
 import { CapabilityMemory } from '../resilience/index.js';
-import { EvidenceStore, STRATEGY_NAMES, createStrategy } from '../routing/index.js';
+import { EvidenceStore, PROBE_METHOD, STRATEGY_NAMES, createStrategy } from '../routing/index.js';
 import type { Strategy, StrategyName } from '../routing/index.js';
 import { Coalescer } from '../resilience/coalescer.js';
 import type { RoutedResponse } from '../pipeline/execute.js';
@@ -112,6 +112,10 @@ export class ChainRuntime {
       intervalMs: config.headPollIntervalMs,
       timeoutMs: Math.min(config.headPollIntervalMs, 2000),
       now: this.now,
+      onProbe: (p, latencyMs) => {
+        if (latencyMs === undefined) this.evidence.recordFailure(p.id, PROBE_METHOD);
+        else this.evidence.recordSuccess(p.id, PROBE_METHOD, latencyMs);
+      },
       onUpdate: (p) => {
         reachabilityLog.update(p);
         const head = p.head.number;

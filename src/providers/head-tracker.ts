@@ -10,6 +10,11 @@ export interface HeadTrackerOptions {
   now: () => number;
   /** Called after every poll (success or not) so metrics and lag state stay current. */
   onUpdate: (provider: ProviderRuntime) => void;
+  /**
+   * Told how each poll went: polls are the routing evidence of providers that get no user traffic.
+   * `latencyMs` is undefined for a poll that failed.
+   */
+  onProbe?: (provider: ProviderRuntime, latencyMs: number | undefined) => void;
 }
 
 /**
@@ -43,10 +48,13 @@ export class HeadTracker {
     if (this.polling.has(provider.id)) return; // previous poll still hanging
     this.polling.add(provider.id);
     try {
+      const started = performance.now();
       const outcome = await provider.http.send({ method: 'eth_blockNumber', timeoutMs: this.options.timeoutMs });
       if (outcome.type === 'result' && typeof outcome.result === 'string' && /^0x[0-9a-fA-F]+$/.test(outcome.result)) {
+        this.options.onProbe?.(provider, performance.now() - started);
         this.observe(provider, Number.parseInt(outcome.result, 16));
       } else {
+        this.options.onProbe?.(provider, undefined);
         provider.head.lastError = outcome.type === 'result' ? 'malformed eth_blockNumber result' : describeOutcome(outcome);
       }
     } finally {

@@ -1,9 +1,9 @@
 /**
  * The score of one candidate for the `best` strategy: the expected cost, in ms, of sending one
  * request to it now. Built from recent tail latency (not only a mean: a provider with a good median
- * and a bad p99 makes users wait), its failure rate (a failed attempt costs a failover), rate-limit
- * trouble, how far it lags the chain head, and the queue its in-flight attempts imply. Pure: the
- * caller gathers the evidence.
+ * and a bad p99 makes users wait), its failure rate (a failed attempt costs a failover), how far it
+ * lags the chain head, and the queue its in-flight attempts imply. Rate-limited providers are not
+ * scored: selection sets them aside while they cool down. Pure: the caller gathers the evidence.
  */
 
 /** Recent latency quantiles of successful attempts, in ms. */
@@ -25,8 +25,6 @@ export interface ScoreEvidence {
   inFlight: number;
   /** Attempts the provider serves at once before requests queue (its connection pool size). */
   capacity: number;
-  /** The provider was rate limited recently (its cooldown is over, the risk is not). */
-  recentlyRateLimited: boolean;
 }
 
 export interface ScoreOptions {
@@ -38,11 +36,9 @@ export interface ScoreOptions {
   failureCostMs?: number;
   /** Cost per block of lag behind the chain head, in ms (its answers may be stale or null). @default 20 */
   lagCostMs?: number;
-  /** Cost of a recent rate limit, in ms (the next 429 is likely). @default 50 */
-  rateLimitCostMs?: number;
 }
 
-export const DEFAULT_SCORE_OPTIONS: Required<ScoreOptions> = { failureCostMs: 200, lagCostMs: 20, rateLimitCostMs: 50 };
+export const DEFAULT_SCORE_OPTIONS: Required<ScoreOptions> = { failureCostMs: 200, lagCostMs: 20 };
 
 /**
  * Weighted blend of median and tail: half of requests see about the median, and the tail is what a
@@ -69,19 +65,20 @@ export function scoreCandidate(evidence: ScoreEvidence, options: ScoreOptions = 
     tailCostMs(latency) +
     queueMs +
     (evidence.errorRate ?? 0) * o.failureCostMs +
-    Math.max(0, evidence.lagBlocks) * o.lagCostMs +
-    (evidence.recentlyRateLimited ? o.rateLimitCostMs : 0)
+    Math.max(0, evidence.lagBlocks) * o.lagCostMs
   );
 }
 
 /**
- * A candidate's latency for a method it has no fresh samples of, from its probe latency (head polls:
- * its network distance) plus what the method costs over the probe on a reference provider that has
- * both (the method's own work, about the same on every provider). Without a reference, the probe
- * latency alone.
+ * A candidate's latency for a method it has no fresh samples of: its median probe latency (head
+ * polls: its distance) plus what the method costs over the probe median, per quantile, on a
+ * reference provider that has both (the method's own work and tail, about the same everywhere).
+ * Without a reference, the median alone. Only the probe median is used: a few probe samples have a
+ * noisy tail, and one slow poll must not keep a provider out of use for minutes.
  */
 export function estimateTail(probe: TailLatency, reference: { method: TailLatency; probe: TailLatency } | undefined): TailLatency {
-  if (reference === undefined) return probe;
-  const extra = (q: keyof TailLatency): number => Math.max(0, reference.method[q] - reference.probe[q]);
-  return { p50: probe.p50 + extra('p50'), p90: probe.p90 + extra('p90'), p99: probe.p99 + extra('p99') };
+  const base = probe.p50;
+  if (reference === undefined) return { p50: base, p90: base, p99: base };
+  const extra = (q: keyof TailLatency): number => Math.max(0, reference.method[q] - reference.probe.p50);
+  return { p50: base + extra('p50'), p90: base + extra('p90'), p99: base + extra('p99') };
 }

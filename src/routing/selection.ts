@@ -1,6 +1,7 @@
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ProviderRuntime } from '../providers/provider.js';
-import type { StrategyName } from './strategies.js';
+import { candidateEvidence } from './candidate-evidence.js';
+import type { RankCandidate, StrategyName } from './strategies.js';
 
 /** Why a provider was left out of a request's candidate list (reported in errors and /api). */
 export type ExclusionReason = 'breaker_open' | 'cooldown' | 'unsupported_method';
@@ -62,8 +63,17 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
       ? inSync
       : chain
           .strategy(request.strategy)
-          .order(inSync.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, request.method) })))
+          .order(rankCandidates(chain, inSync, request))
           .map((c) => chain.provider(c.providerId) as ProviderRuntime);
   if (probing.length === 0 && lagging.length === 0) return { candidates: ordered, excluded, retryAfterMs };
   return { candidates: [...probing, ...ordered, ...lagging], excluded, retryAfterMs };
+}
+
+/** What the strategy orders by; `best` also gets each candidate's score evidence. */
+function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime[], request: SelectionRequest): RankCandidate[] {
+  const ranked = providers.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, request.method) }));
+  if (request.strategy !== 'best') return ranked;
+  const facts = providers.map((p) => ({ id: p.id, inFlight: p.inFlight, capacity: p.config.maxConcurrent, lagBlocks: chain.lagOf(p) ?? 0 }));
+  const evidence = candidateEvidence(chain.evidence, request.method, facts);
+  return ranked.map((c, i) => ({ ...c, evidence: evidence[i] }));
 }

@@ -7,6 +7,9 @@ export const STRATEGY_NAMES = ['best', 'fastest', 'latency-weighted', 'load-bala
 /** How candidates are ordered for a request. */
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
+/** The strategy a chain uses unless its config or the request's URL names another. */
+export const DEFAULT_STRATEGY: StrategyName = 'best';
+
 export function isStrategyName(value: string): value is StrategyName {
   return (STRATEGY_NAMES as readonly string[]).includes(value);
 }
@@ -152,7 +155,6 @@ function evidenceFromLatency(latencyMs: number | undefined): ScoreEvidence {
     lagBlocks: 0,
     inFlight: 0,
     capacity: Infinity,
-    recentlyRateLimited: false,
   };
 }
 

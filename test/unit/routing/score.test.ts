@@ -11,7 +11,6 @@ const evidence = (over: Partial<ScoreEvidence> = {}): ScoreEvidence => ({
   lagBlocks: 0,
   inFlight: 0,
   capacity: 64,
-  recentlyRateLimited: false,
   ...over,
 });
 const cand = (providerId: string, over: Partial<ScoreEvidence> = {}, priority = 1): RankCandidate => ({
@@ -30,11 +29,10 @@ describe('score', () => {
     expect(tailCostMs({ p50: 10, p90: 10, p99: 10 })).toBe(10);
   });
 
-  it('adds the cost of failures, lag, a recent rate limit and a queue beyond the pool', () => {
+  it('adds the cost of failures, lag and a queue beyond the pool', () => {
     const base = scoreCandidate(evidence()) as number;
     expect(scoreCandidate(evidence({ errorRate: 0.05 }))).toBeCloseTo(base + 10);
     expect(scoreCandidate(evidence({ lagBlocks: 2 }))).toBeCloseTo(base + 40);
-    expect(scoreCandidate(evidence({ recentlyRateLimited: true }))).toBeCloseTo(base + 50);
     expect(scoreCandidate(evidence({ inFlight: 63 }))).toBeCloseTo(base);
     expect(scoreCandidate(evidence({ inFlight: 127 }))).toBeCloseTo(base + 10);
     expect(isSaturated({ inFlight: 64, capacity: 64 })).toBe(true);
@@ -106,11 +104,12 @@ describe('best', () => {
 });
 
 describe('estimateTail', () => {
-  it("adds the method's own cost over the probe, measured on a reference provider, to a candidate's probe latency", () => {
+  it("adds the method's cost over the probe median, measured on a reference provider, to a candidate's probe median", () => {
     const reference = { method: { p50: 45, p90: 50, p99: 60 }, probe: { p50: 5, p90: 6, p99: 8 } };
     expect(estimateTail({ p50: 15, p90: 16, p99: 18 }, reference)).toEqual({ p50: 55, p90: 60, p99: 70 });
-    expect(estimateTail({ p50: 15, p90: 16, p99: 18 }, undefined)).toEqual({ p50: 15, p90: 16, p99: 18 });
-    // A method cheaper than the probe adds nothing (never below the probe's own latency).
-    expect(estimateTail({ p50: 15, p90: 16, p99: 18 }, { method: { p50: 1, p90: 1, p99: 1 }, probe: reference.probe })).toEqual({ p50: 15, p90: 16, p99: 18 });
+    // A noisy probe tail does not count: only the median says how far the provider is.
+    expect(estimateTail({ p50: 15, p90: 16, p99: 300 }, undefined)).toEqual({ p50: 15, p90: 15, p99: 15 });
+    // A method cheaper than the probe adds nothing (never below the probe median).
+    expect(estimateTail({ p50: 15, p90: 16, p99: 18 }, { method: { p50: 1, p90: 1, p99: 1 }, probe: reference.probe })).toEqual({ p50: 15, p90: 15, p99: 15 });
   });
 });
