@@ -58,8 +58,11 @@ export interface BaselineMetric {
   metric: string;
   /** `lower` is better (latency, time), or `higher` (ratios). */
   better: 'lower' | 'higher';
+  /** The worst baseline run's value. */
   baseline: number | null;
   current: number | null;
+  /** Worst value that still passes (recovery: its SLO). */
+  limit?: number;
   regressed: boolean;
 }
 
@@ -67,6 +70,8 @@ export interface BaselineComparison {
   file: string;
   scenario: string;
   startedAt: string;
+  /** Runs the baseline is made of. */
+  runs?: number;
   /** Relative tolerance, e.g. 0.1 for 10%. */
   tolerance: number;
   metrics: BaselineMetric[];

@@ -13,6 +13,7 @@ import { ARMS } from './arms/index.js';
 import type { ArmId, ArmInstance, HeadWatcher } from './arms/index.js';
 import type { ReadonlyGroundTruth } from '../devnet/index.js';
 import { compareWithBaseline } from './baseline.js';
+import type { Baseline } from './baseline.js';
 import { battleEnvironment, generatorInfo } from './environment.js';
 import { progressInterval, progressLine } from './progress.js';
 import { BATTLE_RESULT_SCHEMA, BATTLE_RESULT_SCHEMA_VERSION } from './result-types.js';
@@ -33,8 +34,8 @@ export interface BattleOptions {
   onLine?: (line: string) => void;
   /** @default 5 s (2 s for runs under 30 s) */
   progressIntervalMs?: number;
-  /** An earlier result to compare with. */
-  baseline?: { file: string; result: BattleResult };
+  /** Earlier runs to compare with: a baseline file, or one earlier result. */
+  baseline?: { file: string; result: Baseline | BattleResult };
   /** Relative tolerance of the baseline comparison. @default 0.1 */
   tolerance?: number;
   /** Told about the running cluster (undefined once it is gone), e.g. to tear it down on SIGINT. */

@@ -83,7 +83,7 @@ export function renderHtml(r: BattleResult): string {
     section('SLOs', table(sloTable(r), (row) => (row[3] === 'FAIL' ? 'fail' : row[3] === 'PASS' ? 'pass' : 'na'))),
     section('Key numbers', `<table class="kv">${keyNumbers(r).map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(v)}</td></tr>`).join('')}</table>`),
     cmp && r.comparison ? section('Comparison', `<p>Same seed, workload and chaos timeline; one arm after the other, each on a fresh cluster.</p>${table(cmp)}<p>${escapeXml(r.comparison.note)}</p><ul>${r.comparison.arms.map((a) => `<li><b>${escapeXml(a.title)}</b>: ${escapeXml(a.description)}</li>`).join('')}</ul>`) : '',
-    base && r.baseline ? section('Baseline', `<p>Compared with <code>${escapeXml(r.baseline.file)}</code> (${escapeXml(r.baseline.startedAt)}), tolerance ${Math.round(r.baseline.tolerance * 100)}%.</p>${table(base, (row) => (row[3] === 'ok' ? 'pass' : 'fail'))}`) : '',
+    base && r.baseline ? section('Baseline', `<p>Compared with <code>${escapeXml(r.baseline.file)}</code> (${escapeXml(r.baseline.startedAt)}), tolerance ${Math.round(r.baseline.tolerance * 100)}%.</p>${table(base, (row) => (row[4] === 'ok' ? 'pass' : 'fail'))}`) : '',
     section('Charts', charts.join('\n')),
     section(
       'Fault episodes',

@@ -192,9 +192,9 @@ export function baselineTable(r: BattleResult): Table | undefined {
   if (!b) return undefined;
   const fmt = (metric: string, v: number | null) => (v === null ? '—' : /Ratio$/.test(metric) ? formatPct(v, 3) : /Ms$/.test(metric) ? formatMs(v) : String(v));
   return {
-    header: ['metric', 'baseline', 'this run', 'result'],
-    rows: b.metrics.map((m) => [m.metric, fmt(m.metric, m.baseline), fmt(m.metric, m.current), m.regressed ? 'REGRESSED' : 'ok']),
-    align: ['left', 'right', 'right', 'left'],
+    header: ['metric', `baseline (worst of ${b.runs ?? 1})`, 'limit', 'this run', 'result'],
+    rows: b.metrics.map((m) => [m.metric, fmt(m.metric, m.baseline), m.limit === undefined ? '—' : fmt(m.metric, m.limit), fmt(m.metric, m.current), m.regressed ? 'REGRESSED' : 'ok']),
+    align: ['left', 'right', 'right', 'right', 'left'],
   };
 }
 
