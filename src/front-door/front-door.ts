@@ -32,6 +32,10 @@ export type ClientTransport = 'http' | 'ws';
 export interface Client {
   /** Metric and log label: the key id, or `anonymous`. */
   readonly label: string;
+  /** The key's id; undefined for anonymous clients. */
+  readonly keyId: string | undefined;
+  /** The policy version the client was admitted under (a reload makes a new one). */
+  readonly generation: number;
   /** Origins this client's key adds to the global CORS list. */
   readonly allowedOrigins: readonly string[];
   readonly limited: boolean;
@@ -68,6 +72,8 @@ const everyChain = (): boolean => true;
 
 const OPEN_CLIENT: Client = {
   label: ANONYMOUS,
+  keyId: undefined,
+  generation: -1,
   allowedOrigins: [],
   limited: false,
   subject: '',
@@ -78,7 +84,9 @@ const OPEN_CLIENT: Client = {
 };
 
 interface Policy {
+  generation: number;
   auth: AuthConfig | undefined;
+  byId: ReadonlyMap<string, Client>;
   keys: KeyTable<Client>;
   admin: KeyTable<true> | undefined;
   anonymousLimiter: Limiter | undefined;
@@ -90,6 +98,7 @@ interface Policy {
 
 export class FrontDoor {
   private policy: Policy;
+  private generation = 0;
 
   constructor(
     config: FrontDoorConfig,
@@ -121,13 +130,7 @@ export class FrontDoor {
       if (!policy.auth.anonymous) {
         return this.refuse(401, 'no_key', ANONYMOUS, transport, 'API key required: send it as "Authorization: Bearer <key>", an "x-lasso-key" header or ?key=<key>');
       }
-      client = {
-        ...OPEN_CLIENT,
-        limited: policy.anonymousLimiter !== undefined,
-        subject: `ip:${policy.clientIp(req)}`,
-        limiter: policy.anonymousLimiter,
-        describeLimit: policy.anonymousLimit,
-      };
+      client = anonymousClient(policy, `ip:${policy.clientIp(req)}`);
     }
     if (!client.allowsChain(chain)) {
       return this.refuse(403, 'chain_denied', client.label, transport, `key "${client.label}" may not use chain ${chain.name}`);
@@ -141,9 +144,16 @@ export class FrontDoor {
    * the limit, the items after it are refused too without drawing more from the limit.
    * Returns undefined when every item may go ahead.
    */
-  async charge(client: Client, methods: ReadonlyArray<string | undefined>, transport: ClientTransport): Promise<ChargeResult | undefined> {
-    if (!client.limited && client.allowsMethod === everyMethod) return undefined;
+  async charge(admitted: Client, methods: ReadonlyArray<string | undefined>, transport: ClientTransport): Promise<ChargeResult | undefined> {
     const policy = this.policy;
+    // A WebSocket client admitted before a reload is held to the reloaded rules; a removed key stops working.
+    const client = admitted.generation === policy.generation ? admitted : this.readmit(admitted, policy);
+    if (client === undefined) {
+      const revoked = new RpcError(RpcErrorCode.InvalidRequest, `key "${admitted.label}" is no longer accepted`);
+      for (const m of methods) if (m !== undefined) this.count('bad_key', admitted.label, transport);
+      return { refusals: methods.map(() => revoked), limitedOnly: false, retryAfterMs: undefined };
+    }
+    if (!client.limited && client.allowsMethod === everyMethod) return undefined;
     const refusals: Array<RpcError | undefined> = new Array(methods.length);
     let limitRefusal: RpcError | undefined;
     let limitReason: 'rate_limited' | 'limiter_unavailable' = 'rate_limited';
@@ -193,6 +203,12 @@ export class FrontDoor {
     return ok;
   }
 
+  private readmit(client: Client, policy: Policy): Client | undefined {
+    if (policy.auth === undefined) return OPEN_CLIENT;
+    if (client.keyId !== undefined) return policy.byId.get(client.keyId);
+    return policy.auth.anonymous ? anonymousClient(policy, client.subject) : undefined;
+  }
+
   private refuse(status: 401 | 403, reason: FrontDoorRejection, label: string, transport: ClientTransport, message: string): Admission {
     this.count(reason, label, transport);
     return { ok: false, status, reason, error: new RpcError(RpcErrorCode.InvalidRequest, message) };
@@ -207,26 +223,30 @@ export class FrontDoor {
     const keys = auth?.keys ?? [];
     const cost = methodCostTable(auth?.methodCosts ?? {});
     const limiter = (limit: RateLimitConfig | undefined): Limiter | undefined => (limit === undefined ? undefined : this.deps.limits.limiter(limit));
+    const generation = ++this.generation;
+    const entries = keys.map((k) => {
+      const chains = k.chains === undefined ? undefined : new Set(k.chains);
+      return {
+        secret: k.key,
+        value: {
+          label: k.id,
+          keyId: k.id,
+          generation,
+          allowedOrigins: k.allowedOrigins ?? [],
+          limited: k.rateLimit !== undefined,
+          subject: `key:${k.id}`,
+          limiter: limiter(k.rateLimit),
+          allowsMethod: k.methods === undefined ? everyMethod : methodRulesMatcher(k.methods),
+          describeLimit: describeLimit(k.rateLimit),
+          allowsChain: chains === undefined ? everyChain : (c: { name: string; chainId: number }) => chains.has(c.name) || chains.has(String(c.chainId)),
+        } satisfies Client,
+      };
+    });
     return {
+      generation,
       auth,
-      keys: new KeyTable(
-        keys.map((k) => {
-          const chains = k.chains === undefined ? undefined : new Set(k.chains);
-          return {
-            secret: k.key,
-            value: {
-              label: k.id,
-              allowedOrigins: k.allowedOrigins ?? [],
-              limited: k.rateLimit !== undefined,
-              subject: `key:${k.id}`,
-              limiter: limiter(k.rateLimit),
-              allowsMethod: k.methods === undefined ? everyMethod : methodRulesMatcher(k.methods),
-              describeLimit: describeLimit(k.rateLimit),
-              allowsChain: chains === undefined ? everyChain : (c) => chains.has(c.name) || chains.has(String(c.chainId)),
-            },
-          };
-        }),
-      ),
+      keys: new KeyTable(entries),
+      byId: new Map(entries.map((e) => [e.value.label, e.value])),
       admin: auth?.adminKey === undefined ? undefined : new KeyTable([{ secret: auth.adminKey, value: true as const }]),
       anonymousLimiter: limiter(auth?.anonymousRateLimit),
       anonymousLimit: describeLimit(auth?.anonymousRateLimit),
@@ -240,6 +260,17 @@ export class FrontDoor {
 /** The method of each item, as `charge` takes them (undefined for an invalid item). */
 export function itemMethods(items: readonly ParsedItem[]): Array<string | undefined> {
   return items.map((item) => (item.kind === 'request' ? item.request.method : undefined));
+}
+
+function anonymousClient(policy: Policy, subject: string): Client {
+  return {
+    ...OPEN_CLIENT,
+    generation: policy.generation,
+    limited: policy.anonymousLimiter !== undefined,
+    subject,
+    limiter: policy.anonymousLimiter,
+    describeLimit: policy.anonymousLimit,
+  };
 }
 
 function describeLimit(limit: RateLimitConfig | undefined): string {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startLasso } from '../../../src/app.js';
 import type { LassoInstance } from '../../../src/app.js';
 import { loadConfigFile } from '../../../src/config/index.js';
@@ -72,6 +73,8 @@ afterAll(async () => {
 describe('config reload', () => {
   it('applies changed keys and limits through POST /api/admin/reload (admin key required)', async () => {
     expect(await status('old-key-0123456789')).toBe(200);
+    const ws = new WebSocket(`${lasso.url.replace('http', 'ws')}/ws/rpc/devnet?key=old-key-0123456789`);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     writeFileSync(file, configText([{ id: 'new', key: 'new-key-0123456789', rps: 1 }]));
     const refused = await request(`${lasso.url}/api/admin/reload`, { method: 'POST' });
     await refused.body.dump();
@@ -83,6 +86,13 @@ describe('config reload', () => {
     expect(await status('old-key-0123456789')).toBe(401);
     expect(await status('new-key-0123456789')).toBe(200);
     expect(await status('new-key-0123456789')).toBe(429);
+    // A WebSocket opened with the removed key is refused from its next request on.
+    const answer = await new Promise<any>((resolve) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data))));
+      ws.send('{"jsonrpc":"2.0","id":7,"method":"eth_chainId"}');
+    });
+    expect(answer.error.message).toContain('no longer accepted');
+    ws.close();
   });
 
   it('refuses an invalid file with every problem listed and keeps the running config', async () => {
@@ -103,7 +113,10 @@ describe('config reload', () => {
     try {
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const base = await waitFor(() => /lasso listening on (http:\/\/\S+)/.exec(stderr)?.[1], { timeoutMs: 20_000, what: 'the CLI to listen' });
+      // Generous: a cold CLI start on a busy two-core machine takes a while.
+      const base = await waitFor(() => /lasso listening on (http:\/\/\S+)/.exec(stderr)?.[1], { timeoutMs: 45_000, what: 'the CLI to listen' }).catch((err: Error) => {
+        throw new Error(`${err.message}; stderr: ${stderr.slice(-1000)}`);
+      });
       expect(await status('first-key-0123456789', base)).toBe(200);
       writeFileSync(cliFile, configText([{ id: 'second', key: 'second-key-0123456789' }]));
       process.kill(child.pid as number, 'SIGHUP');
