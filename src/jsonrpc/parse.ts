@@ -330,8 +330,3 @@ export function serializeResponse(response: JsonRpcResponse, rawId?: string): st
     return head + `,"error":{"code":${RpcErrorCode.InternalError},"message":"Internal error: response could not be serialized"}}`;
   }
 }
-
-/** Joins already-serialized responses into a batch response. */
-export function serializeBatchResponse(parts: readonly string[]): string {
-  return '[' + parts.join(',') + ']';
-}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RpcErrorCode } from '../../../src/jsonrpc/errors.js';
-import { parsePayload, scanRawIds, serializeBatchResponse, serializeResponse } from '../../../src/jsonrpc/parse.js';
+import { parsePayload, scanRawIds, serializeResponse } from '../../../src/jsonrpc/parse.js';
 import type { ParsedItem, ParsedPayload } from '../../../src/jsonrpc/parse.js';
 
 const opts = { maxBatchSize: 100 };
@@ -268,9 +268,5 @@ describe('serializeResponse', () => {
       expect(out.id).toBe(9);
       expect(out.error.code).toBe(-32603);
     }
-  });
-
-  it('joins batches', () => {
-    expect(serializeBatchResponse(['{"a":1}', '{"b":2}'])).toBe('[{"a":1},{"b":2}]');
   });
 });
