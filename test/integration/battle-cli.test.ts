@@ -1,50 +1,21 @@
-import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BattleResult } from '../../src/battle/result-types.js';
+import { ensureBuilt, runLasso } from '../helpers/built-cli.js';
+import type { CliRun } from '../helpers/built-cli.js';
 import { launchChromium } from '../unit/battle/browser.js';
 import type { TestBrowser } from '../unit/battle/browser.js';
 
 /**
  * `lasso battle` through the built CLI (`node bin/lasso.mjs`), as a user runs it. `npm test`
- * builds first; when dist/ is missing or older than the battle sources, this file builds it.
+ * builds first; when dist/ is missing or older than the sources, this file builds it.
  */
-const ROOT = resolve(import.meta.dirname, '../..');
 const children = new Set<ChildProcess>();
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], timeoutMs: number): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['bin/lasso.mjs', 'battle', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => reject(new Error(`lasso battle ${args.join(' ')} still running after ${timeoutMs} ms\n${stderr}`)), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
-
-function ensureBuilt(): void {
-  const built = join(ROOT, 'dist/battle/cli.js');
-  const newest = (dir: string): number =>
-    Math.max(0, ...execFileSync('find', [dir, '-name', '*.ts'], { cwd: ROOT }).toString().trim().split('\n').filter(Boolean).map((f) => statSync(join(ROOT, f)).mtimeMs));
-  if (!existsSync(built) || statSync(built).mtimeMs < newest('src/battle')) execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-}
+const runCli = (args: string[], timeoutMs: number): Promise<CliRun> => runLasso(['battle', ...args], timeoutMs, children);
 
 describe('lasso battle (built CLI)', () => {
   let out: string;
