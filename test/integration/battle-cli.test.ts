@@ -25,7 +25,7 @@ describe('lasso battle (built CLI)', () => {
   beforeAll(async () => {
     ensureBuilt();
     out = await mkdtemp(join(tmpdir(), 'battle-cli-'));
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     for (const child of children) {

@@ -9,7 +9,7 @@ import { ensureBuilt, ROOT, runLasso } from '../helpers/built-cli.js';
 /** The CLI as a user runs it (`node bin/lasso.mjs`), for the mistakes a new user makes first. */
 describe('lasso CLI', () => {
   const children = new Set<ChildProcess>();
-  beforeAll(() => ensureBuilt(), 120_000);
+  beforeAll(() => ensureBuilt(), 300_000);
   afterAll(() => {
     for (const child of children) child.kill('SIGKILL');
   });
