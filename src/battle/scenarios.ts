@@ -55,7 +55,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
         description:
           `Three providers 20 / 30 / 40 ms away (plus 0–10 ms random jitter). node-1 goes down (connections refused, sockets dropped) for ` +
           `${Math.round(downMs / 1000)} s every ${Math.round(periodMs / 1000)} s, for the whole run. Workload: the classic read mix ` +
-          '(eth_blockNumber 70% / eth_getBalance 20% / eth_getLogs 10%), 10 newHeads and 5 logs WebSocket subscribers.',
+          '(eth_getBalance 40% / eth_getBlockByNumber 20% / eth_call 15% / eth_blockNumber 15% / eth_getLogs 10%), 10 newHeads and 5 logs WebSocket subscribers.',
         providers: remote(ids3, 20, 10, 10),
         workload: { rate: 50, mix, timeoutMs: 10_000 },
         blockTimeMs: 1000,

@@ -367,7 +367,15 @@ export const ChainObjectSchema = z.strictObject({
   defaultStrategy: StrategyNameSchema.default(DEFAULT_STRATEGY),
   /** Providers further behind the chain head than this are moved out of the way. @default 3 */
   maxLagBlocks: int(0).default(3),
-  /** How often each provider's head is polled, in ms. @default 2000 */
+  /**
+   * A provider whose head runs further ahead of the corroborated head than this is an outlier: it
+   * gets no traffic that depends on the head until it agrees again. @default maxLagBlocks
+   */
+  maxAheadBlocks: int(0).optional(),
+  /**
+   * Longest interval between two head polls of one provider, in ms. Polls follow the chain's block
+   * time (down to 250 ms), each provider out of phase with the others. @default 2000
+   */
   headPollIntervalMs: int(50).default(2000),
   /** Most attempts (providers tried) for one request. @default 3 */
   maxAttempts: int(1, 20).default(3),

@@ -48,7 +48,7 @@ export function chainStates(chains: ChainRegistry, subscriptions: (chain: ChainR
     return {
       name: chain.name,
       chainId: chain.chainId,
-      head: chain.chainHead() ?? null,
+      head: chain.view.answerHead() ?? null,
       providers: chain.providers.map((p) => {
         const view = providerView(chain, p);
         const [http, ws] = view.channels;

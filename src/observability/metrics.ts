@@ -101,8 +101,36 @@ export class LassoMetrics {
 
   readonly chainHead = new Gauge({
     name: 'lasso_chain_head_block',
-    help: 'Highest block number seen on the chain across providers',
+    help: 'Corroborated head of the chain: a height at least two providers reached, or one reached at a plausible pace',
     labelNames: ['chain'] as const,
+    registers: [this.registry],
+  });
+
+  readonly providerOutlier = new Gauge({
+    name: 'lasso_provider_outlier',
+    help: '1 while a provider reports a head implausibly ahead of the others (it gets no head-dependent traffic)',
+    labelNames: ['chain', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outlierEvents = new Counter({
+    name: 'lasso_provider_outlier_events_total',
+    help: 'Times a provider was marked as an outlier',
+    labelNames: ['chain', 'provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reorgs = new Counter({
+    name: 'lasso_reorgs_total',
+    help: 'Reorgs seen by the chain view (a different hash at a height it knew)',
+    labelNames: ['chain'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notFinalNulls = new Counter({
+    name: 'lasso_null_retries_total',
+    help: 'Null or empty answers from a provider behind the chain head that were asked again elsewhere',
+    labelNames: ['chain', 'method'] as const,
     registers: [this.registry],
   });
 

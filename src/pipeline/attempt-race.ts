@@ -7,7 +7,10 @@ import type { UpstreamCall } from '../transport/http-upstream.js';
 import type { AttemptOutcome, ResultOutcome } from '../transport/outcome.js';
 import { describeOutcome } from '../transport/outcome.js';
 import { attemptTimeoutMs, hedgeDelayMs } from './attempt-timing.js';
-import type { ExecuteDeps } from './execute.js';
+import type { BlockTarget } from './block-target.js';
+import type { ChainPipelineState } from './chain-state.js';
+import { isEmptyAnswer, nullVerdict } from './null-answers.js';
+import type { ExecuteDeps } from './types.js';
 
 export interface AttemptResult {
   /** Order of launch: 0 is the first attempt, higher ones are failovers or hedges. */
@@ -30,7 +33,20 @@ export interface AttemptRaceRequest {
   hedgeable: boolean;
   /** eth_getLogs block span, for capability memory. */
   rangeSize: number | undefined;
+  /** The block the request reads, to judge null answers. */
+  target: BlockTarget;
 }
+
+/** How a race ended. */
+export type RaceVerdict =
+  /** A provider answered with a result. */
+  | { kind: 'answer'; attempt: AttemptResult }
+  /** Only null (or empty) answers that may not be final, and nothing better: `propagating` ones are worth another round. */
+  | { kind: 'null'; attempt: AttemptResult; propagating: boolean; failed: AttemptResult | undefined }
+  /** A failure that must not be retried (a deterministic error, a write that may have left). */
+  | { kind: 'final_failure'; attempt: AttemptResult }
+  /** Every allowed candidate failed (`last` undefined when none could be tried). */
+  | { kind: 'exhausted'; last: AttemptResult | undefined; rateLimitedRetryAfterMs: number | undefined };
 
 /**
  * The attempts of one request on its ordered candidates: breaker admission, learned attempt
@@ -41,14 +57,6 @@ export interface AttemptRaceRequest {
 export class AttemptRace {
   attempts = 0;
   hedged = false;
-  lastFailure: AttemptResult | undefined;
-  /** The race ended on a failure that must not be retried (e.g. a deterministic error). */
-  finalFailure = false;
-  /** A null for a block that may still be propagating (see mayBeNotYetSeen). */
-  nullAnswer: AttemptResult | undefined;
-  /** Shortest cooldown among rate-limited attempts. */
-  rateLimitedRetryAfterMs: number | undefined;
-  onlyRateLimits = true;
 
   /** Attempts dispatched and not yet settled. */
   private running = 0;
@@ -61,6 +69,11 @@ export class AttemptRace {
   private attemptsBudget: number;
   private hedgeable: boolean;
   private lastLaunched: ProviderRuntime | undefined;
+  private lastFailure: AttemptResult | undefined;
+  private nullAnswer: { attempt: AttemptResult; propagating: boolean } | undefined;
+  /** Shortest cooldown among rate-limited attempts, while every failure was a rate limit. */
+  private rateLimitedRetryAfterMs: number | undefined;
+  private onlyRateLimits = true;
   private readonly onSettled = (result: AttemptResult): void => {
     this.running--;
     this.deliver(result);
@@ -72,6 +85,7 @@ export class AttemptRace {
 
   constructor(
     private readonly chain: ChainRuntime,
+    private readonly state: ChainPipelineState,
     private readonly candidates: readonly ProviderRuntime[],
     private readonly request: AttemptRaceRequest,
     private readonly deps: ExecuteDeps,
@@ -80,17 +94,14 @@ export class AttemptRace {
     this.hedgeable = request.hedgeable;
   }
 
-  /**
-   * Runs attempts until one answers with a result (returned) or every allowed candidate has
-   * failed or the failure must not be retried (undefined).
-   */
-  async run(): Promise<AttemptResult | undefined> {
+  /** Runs attempts until one answers, or every allowed candidate has failed, or a failure must not be retried. */
+  async run(): Promise<RaceVerdict> {
     this.launch();
     while (this.running > 0 || this.settledQueue.length > 0) {
       const first = this.settledQueue.shift() ?? (await this.nextEvent());
       if (first instanceof AttemptBug) throw first.error;
       if (first === 'hedge') {
-        if (!this.chain.hedgeBudget.trySpend()) this.hedgeable = false;
+        if (!this.state.hedgeBudget.trySpend()) this.hedgeable = false;
         else if (this.launch()) {
           this.hedged = true;
           this.deps.metrics.hedges.inc({ chain: this.chain.name, method: this.request.methodLabel });
@@ -99,10 +110,12 @@ export class AttemptRace {
       }
       const { provider, outcome, classification } = first;
       if (classification === null) {
-        if ((outcome as ResultOutcome).bytes.isNull && mayBeNotYetSeen(this.request.method, this.request.params, this.chain.chainHead())) {
-          // Providers see a new block a few ms apart: a null for a block the chain already has
-          // means "not here yet", so ask the next candidate before answering null.
-          this.nullAnswer = first;
+        const verdict = isEmptyAnswer(this.request.method, (outcome as ResultOutcome).bytes) ? nullVerdict(this.request.method, this.request.target, provider, this.chain.view) : 'final';
+        if (verdict !== 'final') {
+          // A provider that has not synced as far as the chain, or a block still propagating:
+          // ask the next candidate before answering null.
+          this.deps.metrics.notFinalNulls.inc({ chain: this.chain.name, method: this.request.methodLabel });
+          if (this.nullAnswer === undefined || verdict === 'propagating') this.nullAnswer = { attempt: first, propagating: verdict === 'propagating' };
           if (this.running === 0) this.launch();
           continue;
         }
@@ -110,13 +123,10 @@ export class AttemptRace {
         // answers are dropped: aborting would destroy a pooled connection, and their outcome is the
         // evidence that opens a hung provider's breaker.
         if (this.hedged && first.index > 0) this.deps.metrics.hedgesWon.inc({ chain: this.chain.name, method: this.request.methodLabel });
-        return first;
+        return { kind: 'answer', attempt: first };
       }
       this.noteFailure(first, classification);
-      if (!shouldFailover(classification, this.request.policy.replaySafe, outcome)) {
-        this.finalFailure = true;
-        return undefined;
-      }
+      if (!shouldFailover(classification, this.request.policy.replaySafe, outcome)) return { kind: 'final_failure', attempt: first };
       // Only a failure that another attempt follows is a failover; the last one is the caller's to report.
       if (this.running === 0 && !this.launch()) continue;
       this.deps.metrics.failovers.inc({ chain: this.chain.name, method: this.request.methodLabel, from_provider: provider.id, reason: classification.errorClass });
@@ -126,7 +136,8 @@ export class AttemptRace {
       );
       this.chain.events.emit({ type: 'failover', chain: this.chain.name, provider: provider.id, method: this.request.methodLabel, errorClass: classification.errorClass, reason: classification.reason });
     }
-    return undefined;
+    if (this.nullAnswer !== undefined) return { kind: 'null', ...this.nullAnswer, failed: this.lastFailure };
+    return { kind: 'exhausted', last: this.lastFailure, rateLimitedRetryAfterMs: this.onlyRateLimits ? this.rateLimitedRetryAfterMs : undefined };
   }
 
   /** Makes every candidate eligible again for one more round (used after all said "null"). */
@@ -209,18 +220,6 @@ class AttemptBug {
 }
 
 type RaceEvent = AttemptResult | 'hedge' | AttemptBug;
-
-/**
- * A null answer that another provider may not give: a block by hash (it may have been announced
- * by a faster provider), or a block by number at or below the chain head Lasso has already seen.
- */
-export function mayBeNotYetSeen(method: string, params: unknown, chainHead: number | undefined): boolean {
-  if (method === 'eth_getBlockByHash') return true;
-  if (method !== 'eth_getBlockByNumber' || !Array.isArray(params) || typeof params[0] !== 'string') return false;
-  const tag = params[0];
-  if (!/^0x[0-9a-fA-F]+$/.test(tag)) return tag === 'latest';
-  return chainHead !== undefined && Number.parseInt(tag, 16) <= chainHead;
-}
 
 /** One dispatch to one provider, with all its bookkeeping (breaker, evidence, cooldown, metrics), even when it finishes after the request was answered. */
 async function runAttempt(

@@ -2,21 +2,23 @@ import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
 import { ResultBytes } from '../jsonrpc/result-bytes.js';
 import type { MethodPolicy } from '../jsonrpc/method-policy.js';
-import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
-import type { Logger } from '../observability/logger.js';
-import type { LoopLagMonitor } from '../observability/loop-lag.js';
 import { metricMethodLabel } from '../observability/method-label.js';
-import type { LassoMetrics } from '../observability/metrics.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
+import type { ProviderRuntime } from '../providers/provider.js';
 import { coalescingKey } from '../resilience/coalescer.js';
 import { logsRangeSize } from '../resilience/index.js';
 import type { Classification } from '../resilience/index.js';
-import type { StrategyName } from '../routing/index.js';
-import { selectCandidates } from '../routing/selection.js';
+import type { Logger } from '../observability/logger.js';
 import type { AttemptOutcome, ResultOutcome } from '../transport/outcome.js';
 import { describeOutcome } from '../transport/outcome.js';
 import { AttemptRace } from './attempt-race.js';
-import type { AttemptResult } from './attempt-race.js';
+import type { AttemptResult, RaceVerdict } from './attempt-race.js';
+import { resolveBlockTarget, toQuantity } from './block-target.js';
+import type { BlockTarget, ResolvedBlock } from './block-target.js';
+import { pipelineStateOf } from './chain-state.js';
+import type { ChainPipelineState } from './chain-state.js';
+import { selectCandidates } from './select-candidates.js';
+import type { ExecuteDeps, RequestOutcomeKind, RouteOptions, RoutedResponse } from './types.js';
 
 /** Pause before asking again when no provider gave a block the chain already has (some said null). */
 const NULL_RETRY_DELAY_MS = 25;
@@ -25,43 +27,17 @@ const NULL_RETRY_DELAY_MS = 25;
  * block, which the others are still importing. Without a failure, one more round is enough.
  */
 const NULL_RETRY_PATIENCE_MS = 500;
-
-export interface RouteOptions {
-  strategy: StrategyName;
-  /** Serve from this provider only (no failover). */
-  pinnedProviderId?: string;
-  /** Absolute time (ms since epoch) after which no new attempt starts and the request fails. */
-  deadline: number;
-}
-
-export type RequestOutcomeKind = 'success' | 'rpc_error' | 'failed';
-
-export interface RoutedResponse {
-  /** A result as bytes (spliced into the client's answer as they are), or an error. */
-  body: { result: ResultBytes } | { error: JsonRpcErrorObject };
-  /** Provider whose answer the client got; undefined when Lasso answered itself. */
-  providerId: string | undefined;
-  /** Upstream attempts dispatched for this request. */
-  attempts: number;
-  /** success: a result; rpc_error: an answer that is an error (upstream deterministic or Lasso's refusal); failed: no provider could answer. */
-  outcome: RequestOutcomeKind;
-  /** A hedge attempt was sent for this request. */
-  hedged: boolean;
-}
+/** How long eth_blockNumber waits for the chain view's first head at start before asking a provider. */
+const FIRST_HEAD_WAIT_MS = 2_000;
 
 const NO_UPSTREAM = { providerId: undefined, attempts: 0, hedged: false } as const;
-
-export interface ExecuteDeps {
-  metrics: LassoMetrics;
-  logger: Logger;
-  /** Event-loop lag: learned short timeouts are not trusted while Lasso's own loop is late. */
-  loopLag: LoopLagMonitor;
-}
+const UNRESOLVED: BlockTarget = { kind: 'none' };
 
 /**
- * One request's life after parsing: method policy, coalescing with identical in-flight reads,
- * then routing to providers. Never throws for upstream problems; the answer is always a JSON-RPC
- * result or error.
+ * One request's life after parsing: method policy, eth_blockNumber from the chain view, moving
+ * block tags fixed to the numbers they mean now, coalescing with identical in-flight reads, then
+ * routing to providers. Never throws for upstream problems; the answer is always a JSON-RPC result
+ * or error.
  */
 export function executeRequest(
   chain: ChainRuntime,
@@ -73,20 +49,46 @@ export function executeRequest(
 ): Promise<RoutedResponse> {
   const policy = methodPolicy(method, { timeoutOverridesMs: chain.config.methodTimeoutsMs, transport });
   if (!policy.forward) return Promise.resolve(lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`)));
-  if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(`0x${chain.chainId.toString(16)}`) }, outcome: 'success' });
-  chain.hedgeBudget.earn();
+  if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(toQuantity(chain.chainId)) }, outcome: 'success' });
+  const state = pipelineStateOf(chain);
+  state.hedgeBudget.earn();
+  const pinned = route.pinnedProviderId !== undefined;
+  if (method === 'eth_blockNumber' && !pinned) return answerBlockNumber(chain, state, policy, route, deps);
+  // A pinned provider is asked exactly what the client asked: its own view is what they want.
+  const resolved: ResolvedBlock = pinned ? { params, target: UNRESOLVED } : resolveBlockTarget(method, params, tagHeights(chain));
 
   const coalescing = chain.config.coalescing;
   if (policy.replaySafe && coalescing.enabled && !coalescing.disabledMethods.includes(method)) {
-    const key = coalescingKey(method, params, `${route.strategy}|${route.pinnedProviderId ?? ''}`, chain.chainHead());
+    const key = coalescingKey(method, resolved.params, `${route.strategy}|${route.pinnedProviderId ?? ''}`, chain.view.answerHead());
     if (key !== undefined) {
-      const { promise, joined } = chain.coalescer.run(key, () => routeToProviders(chain, method, params, policy, route, deps));
+      const { promise, joined } = state.coalescer.run(key, () => routeToProviders(chain, state, method, resolved, policy, route, deps));
       if (!joined) return promise;
       deps.metrics.coalesced.inc({ chain: chain.name, method: metricMethodLabel(method) });
       return promise.then((shared) => ({ ...shared, attempts: 0, hedged: false }));
     }
   }
-  return routeToProviders(chain, method, params, policy, route, deps);
+  return routeToProviders(chain, state, method, resolved, policy, route, deps);
+}
+
+function tagHeights(chain: ChainRuntime): { latest: number | undefined; safe: number | undefined; finalized: number | undefined } {
+  const { view } = chain;
+  return { latest: view.answerHead(), safe: view.safe(), finalized: view.finalized() };
+}
+
+/**
+ * eth_blockNumber is the chain view's answer head: never lower than a head already answered or
+ * announced, never a head only one provider claims. Until the view has a head (at start), it
+ * waits briefly for one, then asks the providers.
+ */
+async function answerBlockNumber(chain: ChainRuntime, state: ChainPipelineState, policy: MethodPolicy, route: RouteOptions, deps: ExecuteDeps): Promise<RoutedResponse> {
+  const { view } = chain;
+  if (view.answerHead() === undefined) await view.firstHead(Math.min(FIRST_HEAD_WAIT_MS, route.deadline - chain.now()));
+  const head = view.answerHead();
+  if (head !== undefined) {
+    view.noteAnswered(head);
+    return { ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(toQuantity(head)) }, outcome: 'success' };
+  }
+  return routeToProviders(chain, state, 'eth_blockNumber', { params: [], target: UNRESOLVED }, policy, route, deps);
 }
 
 /**
@@ -97,18 +99,31 @@ export function executeRequest(
  */
 async function routeToProviders(
   chain: ChainRuntime,
+  state: ChainPipelineState,
   method: string,
-  params: unknown,
+  resolved: ResolvedBlock,
   policy: MethodPolicy,
   route: RouteOptions,
   deps: ExecuteDeps,
 ): Promise<RoutedResponse> {
-  const rangeSize = method === 'eth_getLogs' ? logsRangeSize(params, chain.chainHead()) : undefined;
-  const selection = selectCandidates(chain, { method, rangeSize, strategy: route.strategy, pinnedProviderId: route.pinnedProviderId });
+  const { params } = resolved;
   const pinned = route.pinnedProviderId !== undefined;
+  const hint = pinned ? undefined : state.writes.hintFor(method, params);
+  const target: BlockTarget = hint?.minedIn !== undefined && resolved.target.kind === 'none' ? { kind: 'number', number: hint.minedIn, moving: false } : resolved.target;
+  const rangeSize = method === 'eth_getLogs' ? logsRangeSize(params, chain.view.answerHead()) : undefined;
+  const selection = selectCandidates(chain, {
+    method,
+    rangeSize,
+    strategy: route.strategy,
+    ...(route.pinnedProviderId !== undefined && { pinnedProviderId: route.pinnedProviderId }),
+    target,
+    headDependent: target.kind === 'number' && target.moving,
+    preferredProviderId: hint?.providerId,
+  });
   const hedging = chain.config.hedging;
   const race = new AttemptRace(
     chain,
+    state,
     selection.candidates,
     {
       method,
@@ -119,24 +134,36 @@ async function routeToProviders(
       maxAttempts: pinned ? 1 : chain.config.maxAttempts,
       hedgeable: !pinned && policy.replaySafe && hedging.enabled && !hedging.disabledMethods.includes(method),
       rangeSize,
+      target,
     },
     deps,
   );
   const startedAt = chain.now();
-  let winner = await race.run();
-  for (let round = 0; !winner && race.nullAnswer && !race.finalFailure; round++) {
-    const patient = round === 0 || (race.lastFailure !== undefined && chain.now() - startedAt < NULL_RETRY_PATIENCE_MS);
+  let verdict: RaceVerdict = await race.run();
+  for (let round = 0; verdict.kind === 'null' && verdict.propagating; round++) {
+    const patient = round === 0 || (verdict.failed !== undefined && chain.now() - startedAt < NULL_RETRY_PATIENCE_MS);
     if (!patient || route.deadline - chain.now() <= NULL_RETRY_DELAY_MS) break;
     await new Promise((resolve) => setTimeout(resolve, NULL_RETRY_DELAY_MS));
     race.allowAnotherRound();
-    winner = await race.run();
+    verdict = await race.run();
   }
   const { attempts, hedged } = race;
-  if (winner) return { body: { result: (winner.outcome as ResultOutcome).bytes }, providerId: winner.provider.id, attempts, outcome: 'success', hedged };
-  if (race.nullAnswer) return { body: { result: (race.nullAnswer.outcome as ResultOutcome).bytes }, providerId: race.nullAnswer.provider.id, attempts, outcome: 'success', hedged };
-  if (race.lastFailure) {
-    const retryAfterMs = race.onlyRateLimits ? minDefined(race.rateLimitedRetryAfterMs, selection.retryAfterMs) : undefined;
-    return { ...(await failureAnswer(race.lastFailure, attempts, retryAfterMs, { chain, method, params, policy, route, logger: deps.logger })), hedged };
+  const failureContext: FailureContext = { chain, method, params, policy, route, logger: deps.logger };
+  switch (verdict.kind) {
+    case 'answer': {
+      const result = (verdict.attempt.outcome as ResultOutcome).bytes;
+      learnFromAnswer(chain, state, method, params, verdict.attempt.provider, verdict.attempt.outcome as ResultOutcome);
+      return { body: { result }, providerId: verdict.attempt.provider.id, attempts, outcome: 'success', hedged };
+    }
+    case 'null':
+      return { body: { result: (verdict.attempt.outcome as ResultOutcome).bytes }, providerId: verdict.attempt.provider.id, attempts, outcome: 'success', hedged };
+    case 'final_failure':
+      return { ...(await failureAnswer(verdict.attempt, attempts, undefined, failureContext)), hedged };
+    case 'exhausted':
+      if (verdict.last !== undefined) {
+        const retryAfterMs = verdict.rateLimitedRetryAfterMs === undefined ? undefined : minDefined(verdict.rateLimitedRetryAfterMs, selection.retryAfterMs);
+        return { ...(await failureAnswer(verdict.last, attempts, retryAfterMs, failureContext)), hedged };
+      }
   }
   if (selection.retryAfterMs !== undefined && selection.candidates.length === 0) return rateLimitedAnswer(selection.retryAfterMs, 0);
   if (route.deadline - chain.now() <= 0) return lassoAnswer(new RpcError(RpcErrorCode.Timeout, 'request deadline expired before any provider answered'), 'failed');
@@ -146,6 +173,41 @@ async function routeToProviders(
     'failed',
   );
 }
+
+/**
+ * What an answer teaches the chain view: a block, a receipt or a mined transaction proves that
+ * the provider has that block, and a client that saw it must not be shown an older head; a sent
+ * transaction steers later reads of it.
+ */
+function learnFromAnswer(chain: ChainRuntime, state: ChainPipelineState, method: string, params: unknown, provider: ProviderRuntime, outcome: ResultOutcome): void {
+  if (method === 'eth_sendRawTransaction') {
+    state.writes.noteSent(Array.isArray(params) ? params[0] : undefined, provider.id);
+    return;
+  }
+  if (outcome.bytes.isNull || !BLOCK_BEARING.has(method)) return;
+  let numberHex: unknown;
+  let hash: unknown;
+  if (method === 'eth_getBlockByNumber' || method === 'eth_getBlockByHash') {
+    // Read off the bytes: a block with its transactions can be large.
+    numberHex = outcome.bytes.blockNumber();
+    hash = outcome.bytes.blockHash();
+  } else {
+    const r = outcome.result as { blockNumber?: unknown; blockHash?: unknown } | null;
+    numberHex = r?.blockNumber;
+    hash = r?.blockHash;
+  }
+  if (typeof numberHex !== 'string') return;
+  const number = Number.parseInt(numberHex, 16);
+  if (!Number.isSafeInteger(number)) return;
+  chain.view.observeBlock(provider, number, typeof hash === 'string' ? hash : undefined);
+  chain.view.noteAnswered(number);
+  if (method !== 'eth_getBlockByNumber' && method !== 'eth_getBlockByHash' && Array.isArray(params) && typeof params[0] === 'string') {
+    state.writes.noteMined(params[0], number);
+  }
+}
+
+/** Answers that name the block they come from. */
+const BLOCK_BEARING: ReadonlySet<string> = new Set(['eth_getBlockByNumber', 'eth_getBlockByHash', 'eth_getTransactionReceipt', 'eth_getTransactionByHash']);
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);

@@ -5,7 +5,7 @@ import { serializeResponse } from '../jsonrpc/parse.js';
 import { idText, splicedBatch, splicedSuccess } from '../jsonrpc/splice.js';
 import type { JsonRpcRequest } from '../jsonrpc/types.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
-import type { ExecuteDeps, RouteOptions, RoutedResponse } from './execute.js';
+import type { ExecuteDeps, RouteOptions, RoutedResponse } from './types.js';
 import { executeRequest } from './execute.js';
 import { metricMethodLabel } from '../observability/method-label.js';
 

@@ -6,9 +6,8 @@ import { LassoEvents } from '../observability/events.js';
 import { CapabilityMemory } from '../resilience/index.js';
 import { EvidenceStore, PROBE_METHOD, STRATEGY_NAMES, createStrategy } from '../routing/index.js';
 import type { Strategy, StrategyName } from '../routing/index.js';
-import { Coalescer } from '../resilience/coalescer.js';
-import type { RoutedResponse } from '../pipeline/execute.js';
-import { HedgeBudget } from '../resilience/hedge-budget.js';
+import { ChainView } from './chain-view.js';
+import type { ChainViewChange } from './chain-view.js';
 import { HeadTracker } from './head-tracker.js';
 import { ProviderRuntime } from './provider.js';
 import { ReachabilityLog } from './reachability.js';
@@ -43,7 +42,7 @@ async function drained(p: ProviderRuntime, timeoutMs: number): Promise<void> {
 
 /**
  * Live state of one configured chain: its providers, the evidence gathered about them, the
- * strategies that order them, and the head tracker that measures lag.
+ * strategies that order them, and the chain view fed by the head tracker.
  */
 export class ChainRuntime {
   readonly name: string;
@@ -53,16 +52,13 @@ export class ChainRuntime {
   private readonly providerList: ProviderRuntime[];
   readonly evidence: EvidenceStore;
   readonly capabilities: CapabilityMemory;
+  /** What Lasso believes about the chain: heads, corroborated head, outliers, finality, hashes. */
+  readonly view: ChainView;
   readonly headTracker: HeadTracker;
-  /** Caps hedged attempts at a fraction of this chain's requests. */
-  readonly hedgeBudget: HedgeBudget;
-  /** Identical in-flight reads on this chain share one upstream execution. */
-  readonly coalescer = new Coalescer<RoutedResponse>();
   readonly now: () => number;
   /** Announces what happens on this chain (dashboard, tests); shared by every chain of one Lasso. */
   readonly events: LassoEvents;
   private readonly providersById: Map<string, ProviderRuntime>;
-  private announcedHead: number | undefined;
   private readonly strategies = new Map<StrategyName, Strategy>();
   private readonly createProvider: (config: ProviderConfig) => ProviderRuntime;
   /** Removed providers still finishing their in-flight requests. */
@@ -104,14 +100,26 @@ export class ChainRuntime {
     this.providersById = new Map(this.providers.map((p) => [p.id, p]));
     this.evidence = new EvidenceStore({ now: this.now });
     this.capabilities = new CapabilityMemory({ now: this.now });
-    this.hedgeBudget = new HedgeBudget(config.hedging.maxExtraLoad, config.hedging.burst);
     for (const s of STRATEGY_NAMES) this.strategies.set(s, createStrategy(s, { random }));
     const reachabilityLog = new ReachabilityLog(name, logger);
+    const staleAfterMs = 3 * config.headPollIntervalMs + 2_000;
+    this.view = new ChainView({
+      providers: this.providers,
+      maxLagBlocks: config.maxLagBlocks,
+      maxAheadBlocks: config.maxAheadBlocks ?? config.maxLagBlocks,
+      staleAfterMs,
+      minBlockTimeMs: config.subscriptions.minBlockTimeMs,
+      maxBlockTimeMs: config.subscriptions.maxBlockTimeMs,
+      now: this.now,
+      onChange: (change) => this.onViewChange(change, metrics, logger),
+    });
+    for (const p of this.providers) metrics.providerOutlier.set({ chain: name, provider: p.id }, 0);
     this.headTracker = new HeadTracker({
       providers: this.providers,
-      intervalMs: config.headPollIntervalMs,
-      timeoutMs: Math.min(config.headPollIntervalMs, 2000),
-      now: this.now,
+      view: this.view,
+      maxIntervalMs: config.headPollIntervalMs,
+      minIntervalMs: Math.min(250, config.headPollIntervalMs),
+      finalityEvery: 10,
       onProbe: (p, latencyMs) => {
         if (latencyMs === undefined) this.evidence.recordFailure(p.id, PROBE_METHOD);
         else this.evidence.recordSuccess(p.id, PROBE_METHOD, latencyMs);
@@ -120,14 +128,32 @@ export class ChainRuntime {
         reachabilityLog.update(p);
         const head = p.head.number;
         if (head !== undefined) metrics.providerHead.set({ chain: name, provider: p.id }, head);
-        const chainHead = this.chainHead();
+        const chainHead = this.view.corroboratedHead();
         if (chainHead !== undefined) metrics.chainHead.set({ chain: name }, chainHead);
         for (const q of this.providers) {
-          const lag = this.lagOf(q);
+          const lag = this.view.lagOf(q);
           if (lag !== undefined) metrics.providerLag.set({ chain: name, provider: q.id }, lag);
         }
       },
     });
+  }
+
+  private onViewChange(change: ChainViewChange, metrics: LassoMetrics, logger: Logger): void {
+    const chain = this.name;
+    if (change.type === 'outlier') {
+      metrics.providerOutlier.set({ chain, provider: change.providerId }, 1);
+      metrics.outlierEvents.inc({ chain, provider: change.providerId });
+      this.events.emit({ type: 'outlier', chain, provider: change.providerId, reason: change.reason });
+      logger.warn({ chain, provider: change.providerId, reason: change.reason }, 'provider is an outlier: no head-dependent traffic until it agrees again');
+    } else if (change.type === 'outlier_cleared') {
+      metrics.providerOutlier.set({ chain, provider: change.providerId }, 0);
+      this.events.emit({ type: 'outlier', chain, provider: change.providerId, reason: 'agrees with the chain head again', outlier: false });
+      logger.info({ chain, provider: change.providerId }, 'provider agrees with the chain head again');
+    } else {
+      metrics.reorgs.inc({ chain });
+      logger.info({ chain, number: change.number, depth: change.depth }, 'reorg seen');
+      this.events.emit({ type: 'reorg', chain, forkPoint: change.number - 1, depth: change.depth });
+    }
   }
 
   provider(id: string): ProviderRuntime | undefined {
@@ -138,36 +164,6 @@ export class ChainRuntime {
     const strategy = this.strategies.get(name);
     if (!strategy) throw new Error(`unknown strategy ${name}`);
     return strategy;
-  }
-
-  /**
-   * Records a head Lasso has announced to clients (a newHeads delivery), so that requests for that
-   * block count it as existing even before the head tracker polled a provider that has it.
-   */
-  noteHead(blockNumber: number): void {
-    if (this.announcedHead === undefined || blockNumber > this.announcedHead) this.announcedHead = blockNumber;
-  }
-
-  /** Highest head any provider reported or Lasso announced. */
-  chainHead(): number | undefined {
-    let best: number | undefined = this.announcedHead;
-    for (const p of this.providers) {
-      const n = p.head.number;
-      if (n !== undefined && (best === undefined || n > best)) best = n;
-    }
-    return best;
-  }
-
-  /** Blocks behind the chain head; undefined when the provider's head is unknown. */
-  lagOf(provider: ProviderRuntime): number | undefined {
-    const head = this.chainHead();
-    return head === undefined || provider.head.number === undefined ? undefined : head - provider.head.number;
-  }
-
-  /** Lagging = known to be more than maxLagBlocks behind. A provider whose head is unknown is not lagging yet. */
-  isLagging(provider: ProviderRuntime): boolean {
-    const lag = this.lagOf(provider);
-    return lag !== undefined && lag > this.config.maxLagBlocks;
   }
 
   /**
@@ -197,6 +193,11 @@ export class ChainRuntime {
     }
     const order = new Map(configs.map((c, i) => [c.id, i]));
     this.providerList.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+    for (const p of retired) {
+      this.headTracker.stopTracking(p);
+      this.view.forget(p.id);
+    }
+    for (const c of changes.added.concat(changes.replaced)) this.headTracker.track(this.providersById.get(c) as ProviderRuntime);
     for (const p of retired) {
       const closing = drained(p, drainMs)
         .then(() => p.close())

@@ -1,13 +1,16 @@
 import { describeOutcome } from '../transport/outcome.js';
+import type { ChainView } from './chain-view.js';
 import type { ProviderRuntime } from './provider.js';
 
 export interface HeadTrackerOptions {
   providers: readonly ProviderRuntime[];
-  /** How often each provider is asked for eth_blockNumber. */
-  intervalMs: number;
-  /** Per-poll timeout; a slow provider must not delay the next round. */
-  timeoutMs: number;
-  now: () => number;
+  view: ChainView;
+  /** Longest interval between two head polls of one provider; shorter while blocks come faster. */
+  maxIntervalMs: number;
+  /** Shortest interval between two head polls of one provider. */
+  minIntervalMs: number;
+  /** Every this many head polls, a provider is also asked for its safe and finalized blocks. */
+  finalityEvery: number;
   /** Called after every poll (success or not) so metrics and lag state stay current. */
   onUpdate: (provider: ProviderRuntime) => void;
   /**
@@ -17,26 +20,50 @@ export interface HeadTrackerOptions {
   onProbe?: (provider: ProviderRuntime, latencyMs: number | undefined) => void;
 }
 
+/** Timeout of one head poll, as for a client's eth_blockNumber. */
+const POLL_TIMEOUT_MS = 1_000;
+
 /**
- * Polls every provider's eth_blockNumber on an interval. Polls bypass breakers on purpose: they are
- * how a provider that receives no traffic (excluded, lagging) is seen to recover.
+ * Polls every provider's eth_blockNumber, each on its own timer, about once per block time
+ * (bounded), and feeds the answers to the chain view. Providers are polled out of phase, so that
+ * the chain's head is refreshed several times per block. Polls bypass breakers on purpose: they
+ * are how a provider that receives no traffic (excluded, lagging) is seen to recover.
  */
 export class HeadTracker {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly polling = new Set<string>();
+  private readonly timers = new Map<ProviderRuntime, NodeJS.Timeout>();
+  private readonly tracked = new Set<ProviderRuntime>();
+  private readonly polls = new Map<ProviderRuntime, number>();
+  private running = false;
 
   constructor(private readonly options: HeadTrackerOptions) {}
 
   start(): void {
-    if (this.timer) return;
-    void this.pollAll();
-    this.timer = setInterval(() => void this.pollAll(), this.options.intervalMs);
-    this.timer.unref();
+    if (this.running) return;
+    this.running = true;
+    const { providers } = this.options;
+    providers.forEach((p, i) => this.track(p, ((i + 1) * this.intervalMs()) / providers.length));
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.running = false;
+    this.tracked.clear();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Starts polling a provider (one added while running): now, then every interval after `phaseMs`. */
+  track(provider: ProviderRuntime, phaseMs = this.intervalMs()): void {
+    if (!this.running || this.tracked.has(provider)) return;
+    this.tracked.add(provider);
+    void this.poll(provider).finally(() => this.schedule(provider, phaseMs));
+  }
+
+  /** Stops polling a provider (one removed while running). */
+  stopTracking(provider: ProviderRuntime): void {
+    this.tracked.delete(provider);
+    this.polls.delete(provider);
+    clearTimeout(this.timers.get(provider));
+    this.timers.delete(provider);
   }
 
   /** Polls every provider once and resolves when all have answered or timed out. */
@@ -44,29 +71,51 @@ export class HeadTracker {
     await Promise.all(this.options.providers.map((p) => this.poll(p)));
   }
 
+  private intervalMs(): number {
+    const { minIntervalMs, maxIntervalMs, view } = this.options;
+    return Math.min(maxIntervalMs, Math.max(minIntervalMs, view.blockTimeMs));
+  }
+
+  private schedule(provider: ProviderRuntime, delayMs: number): void {
+    if (!this.tracked.has(provider)) return;
+    const timer = setTimeout(() => {
+      void this.poll(provider).finally(() => this.schedule(provider, this.intervalMs()));
+    }, delayMs);
+    timer.unref();
+    this.timers.set(provider, timer);
+  }
+
   private async poll(provider: ProviderRuntime): Promise<void> {
-    if (this.polling.has(provider.id)) return; // previous poll still hanging
-    this.polling.add(provider.id);
+    const { view } = this.options;
+    const count = (this.polls.get(provider) ?? 0) + 1;
+    this.polls.set(provider, count);
+    // Polls of one provider never overlap (the next is scheduled when this one ends), so a slow
+    // answer only delays the next poll; the timeout is the method's own, not the interval.
+    const timeoutMs = POLL_TIMEOUT_MS;
     try {
       const started = performance.now();
-      const outcome = await provider.http.send({ method: 'eth_blockNumber', timeoutMs: this.options.timeoutMs });
+      const outcome = await provider.http.send({ method: 'eth_blockNumber', timeoutMs });
       if (outcome.type === 'result' && typeof outcome.result === 'string' && /^0x[0-9a-fA-F]+$/.test(outcome.result)) {
         this.options.onProbe?.(provider, performance.now() - started);
-        this.observe(provider, Number.parseInt(outcome.result, 16));
+        view.observeHead(provider, Number.parseInt(outcome.result, 16));
+        if (count % this.options.finalityEvery === 1) await this.pollFinality(provider, timeoutMs);
       } else {
         this.options.onProbe?.(provider, undefined);
-        provider.head.lastError = outcome.type === 'result' ? 'malformed eth_blockNumber result' : describeOutcome(outcome);
+        view.observeFailure(provider, outcome.type === 'result' ? 'malformed eth_blockNumber result' : describeOutcome(outcome));
       }
     } finally {
-      this.polling.delete(provider.id);
       this.options.onUpdate(provider);
     }
   }
 
-  /** Records a head seen by any means (poll, newHeads subscription). Heads never move backwards except on reorg depth, which polls reveal. */
-  observe(provider: ProviderRuntime, blockNumber: number): void {
-    provider.head.number = blockNumber;
-    provider.head.updatedAt = this.options.now();
-    provider.head.lastError = undefined;
+  private async pollFinality(provider: ProviderRuntime, timeoutMs: number): Promise<void> {
+    const [safe, finalized] = await Promise.all(
+      (['safe', 'finalized'] as const).map(async (tag) => {
+        const outcome = await provider.http.send({ method: 'eth_getBlockByNumber', params: [tag, false], timeoutMs });
+        const block = outcome.type === 'result' ? (outcome.result as { number?: unknown } | null) : null;
+        return typeof block?.number === 'string' ? Number.parseInt(block.number, 16) : undefined;
+      }),
+    );
+    this.options.view.observeFinality(provider, safe, finalized);
   }
 }

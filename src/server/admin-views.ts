@@ -11,6 +11,8 @@ export interface ProviderView {
   head: number | null;
   lag: number | null;
   lagging: boolean;
+  /** Why the provider gets no head-dependent traffic (its head runs implausibly ahead of the others); null when it agrees. */
+  outlier: string | null;
   headError: string | null;
   inFlight: number;
   latencyEwmaMs: number | null;
@@ -60,7 +62,7 @@ function wsChannelView(chain: ChainRuntime, p: ProviderRuntime): ChannelView[] {
 }
 
 export function providerView(chain: ChainRuntime, p: ProviderRuntime): ProviderView {
-  const lag = chain.lagOf(p);
+  const lag = chain.view.lagOf(p);
   const nextProbeAt = p.httpBreaker.nextProbeAt;
   return {
     id: p.id,
@@ -69,7 +71,8 @@ export function providerView(chain: ChainRuntime, p: ProviderRuntime): ProviderV
     archive: p.archive,
     head: p.head.number ?? null,
     lag: lag ?? null,
-    lagging: chain.isLagging(p),
+    lagging: chain.view.isLagging(p),
+    outlier: chain.view.outlierReason(p.id) ?? null,
     headError: p.head.lastError ?? null,
     inFlight: p.inFlight,
     latencyEwmaMs: roundOrNull(chain.evidence.providerLatencyMs(p.id)),
@@ -106,7 +109,11 @@ export function chainsView(registry: ChainRegistry): unknown {
       chainId: c.chainId,
       defaultStrategy: c.config.defaultStrategy,
       maxLagBlocks: c.config.maxLagBlocks,
-      head: c.chainHead() ?? null,
+      head: c.view.answerHead() ?? null,
+      corroboratedHead: c.view.corroboratedHead() ?? null,
+      safe: c.view.safe() ?? null,
+      finalized: c.view.finalized() ?? null,
+      blockTimeMs: Math.round(c.view.blockTimeMs),
       providers: c.providers.length,
       availableProviders: c.providers.filter((p) => unavailableBecause(c, p) === undefined).length,
     })),
@@ -152,13 +159,15 @@ export function healthView(registry: ChainRegistry, sources: readonly HealthSour
       const because = unavailableBecause(c, p);
       if (because === undefined) available++;
       else reasons.push(`${c.name}: provider ${p.id} ${because}`);
-      if (because === undefined && c.isLagging(p)) reasons.push(`${c.name}: provider ${p.id} lagging ${c.lagOf(p)} blocks behind`);
+      if (because === undefined && c.view.isLagging(p)) reasons.push(`${c.name}: provider ${p.id} lagging ${c.view.lagOf(p)} blocks behind`);
+      const outlier = c.view.outlierReason(p.id);
+      if (outlier !== undefined) reasons.push(`${c.name}: provider ${p.id} is an outlier (${outlier})`);
     }
     if (available === 0) {
       down = true;
       reasons.unshift(`${c.name}: no provider can serve`);
     }
-    return { name: c.name, head: c.chainHead() ?? null, availableProviders: available, totalProviders: c.providers.length };
+    return { name: c.name, head: c.view.answerHead() ?? null, availableProviders: available, totalProviders: c.providers.length };
   });
   for (const source of sources) reasons.push(...source());
   const status: HealthStatus = down ? 'down' : reasons.length > 0 ? 'degraded' : 'ok';

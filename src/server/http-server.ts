@@ -9,7 +9,7 @@ import type { JsonRpcFailure } from '../jsonrpc/types.js';
 import type { ConfigIssue } from '../config/index.js';
 import { itemMethods } from '../front-door/front-door.js';
 import type { FrontDoor } from '../front-door/front-door.js';
-import type { ExecuteDeps } from '../pipeline/execute.js';
+import type { ExecuteDeps } from '../pipeline/types.js';
 import { handlePayload } from '../pipeline/handle-payload.js';
 import type { ChainRegistry } from '../providers/chain-registry.js';
 import { chainsView, healthView, providersView } from './admin-views.js';

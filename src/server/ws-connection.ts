@@ -6,7 +6,7 @@
 import WebSocket from 'ws';
 import { itemMethods } from '../front-door/front-door.js';
 import type { ChargeResult } from '../front-door/front-door.js';
-import type { ExecuteDeps } from '../pipeline/execute.js';
+import type { ExecuteDeps } from '../pipeline/types.js';
 import type { RawData } from 'ws';
 import type { Duplex } from 'node:stream';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';

@@ -15,7 +15,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FrontDoor } from '../front-door/front-door.js';
-import type { ExecuteDeps } from '../pipeline/execute.js';
+import type { ExecuteDeps } from '../pipeline/types.js';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';

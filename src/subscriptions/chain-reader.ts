@@ -1,5 +1,5 @@
 import { executeRequest } from '../pipeline/execute.js';
-import type { ExecuteDeps } from '../pipeline/execute.js';
+import type { ExecuteDeps } from '../pipeline/types.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import { parseBlock, toQuantity } from './block.js';
 import type { ChainBlock } from './block.js';

@@ -2,6 +2,7 @@ import type { SubscriptionsConfig } from '../config/schema.js';
 import type { LassoEvents } from '../observability/events.js';
 import type { SubscriptionMetrics } from '../observability/subscription-metrics.js';
 import type { ProviderRuntime } from '../providers/provider.js';
+import type { BlockId } from './block.js';
 import type { ChainReader } from './chain-reader.js';
 
 /** Logger shape the engine needs (a pino Logger fits). */
@@ -18,9 +19,9 @@ export type UpstreamSubscribeResult = 'ok' | 'error' | 'timeout' | 'closed';
 export interface StreamContext {
   chain: string;
   providers: readonly ProviderRuntime[];
-  /** Known to be more than maxLagBlocks behind (HTTP head tracker). */
+  /** Known to be more than maxLagBlocks behind the chain view's corroborated head. */
   isLagging(provider: ProviderRuntime): boolean;
-  /** Highest head any provider reported over HTTP polling, if known. */
+  /** The chain view's answer head (never lower than a head already delivered), if known. */
   chainHead(): number | undefined;
   reader: ChainReader;
   config: SubscriptionsConfig;
@@ -32,7 +33,7 @@ export interface StreamContext {
   /** A provider sent this head live: the head tracker learns it before its next HTTP poll. */
   observeHead(provider: ProviderRuntime, number: number): void;
   /** A block is being delivered to clients: the chain head is at least this (requests for it must find it). */
-  noteDelivered(number: number): void;
+  noteDelivered(block: BlockId): void;
   /** Counts one upstream eth_subscribe (engine stats and metrics). */
   countSubscribe(kind: string, provider: string, result: UpstreamSubscribeResult): void;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import type { SubscriptionMetrics } from '../observability/subscription-metrics.js';
-import type { ExecuteDeps } from '../pipeline/execute.js';
+import type { ExecuteDeps } from '../pipeline/types.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { WsChannelState, WsStateChange } from '../transport/ws-upstream.js';
 import { PipelineReader } from './chain-reader.js';
@@ -81,8 +81,8 @@ export class SubscriptionEngine implements SubscriptionService {
     this.ctx = {
       chain: chain.name,
       providers: chain.providers,
-      isLagging: (p) => chain.isLagging(p),
-      chainHead: () => chain.chainHead(),
+      isLagging: (p) => chain.view.isLagging(p),
+      chainHead: () => chain.view.answerHead(),
       reader: deps.reader ?? new PipelineReader(chain, deps.execute),
       config,
       metrics,
@@ -90,9 +90,9 @@ export class SubscriptionEngine implements SubscriptionService {
       logger,
       now: chain.now,
       observeHead: (provider, number) => {
-        if ((provider.head.number ?? -1) < number) chain.headTracker.observe(provider, number);
+        if ((provider.head.number ?? -1) < number) chain.view.observeHead(provider, number);
       },
-      noteDelivered: (number) => chain.noteHead(number),
+      noteDelivered: (block) => chain.view.noteDelivered(block.number, block.hash),
       countSubscribe: (kind: string, provider: string, result: UpstreamSubscribeResult) => {
         this.subscribeCalls[kind] = (this.subscribeCalls[kind] ?? 0) + 1;
         metrics?.upstreamSubscribes.inc({ chain: chain.name, provider, kind, result });

@@ -551,7 +551,7 @@ export class HeadStream {
         metrics?.backfilledBlocks.inc({ chain, kind: 'newHeads' });
         filled = filled ? { ...filled, to: block.number, blocks: filled.blocks + 1 } : { from: block.number, to: block.number, blocks: 1 };
       }
-      this.ctx.noteDelivered(block.number);
+      this.ctx.noteDelivered(block);
       this.clients.deliver(block.header);
       const info: HeadInfo = { source, provider: source === 'live' ? item.provider : undefined };
       for (const d of this.dependents) d.onHead(block, info);

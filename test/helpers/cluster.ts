@@ -3,6 +3,7 @@ import type { LassoInstance, StartLassoOptions } from '../../src/app.js';
 import { FaultProxy } from '../../src/chaos/index.js';
 import { lassoConfigSchema } from '../../src/config/index.js';
 import { Devnet } from '../../src/devnet/index.js';
+import type { DevnetOptions } from '../../src/devnet/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 /**
@@ -23,6 +24,8 @@ export const FAST_SUBSCRIPTION_CHAIN = {
 
 export interface ClusterOptions {
   nodes?: number;
+  /** Extra devnet options (e.g. lagBlocks). */
+  devnet?: Omit<DevnetOptions, 'nodes' | 'blockTimeMs'>;
   /** Put a FaultProxy in front of every node (Lasso talks to the proxies). */
   faultProxies?: boolean;
   /** Extra chain config merged into the devnet chain (e.g. maxLagBlocks, breaker). */
@@ -49,7 +52,7 @@ export interface Cluster {
 
 /** A real devnet (+ optional fault proxies) with an in-process Lasso in front, all on ephemeral ports. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const devnet = await Devnet.start({ nodes: options.nodes ?? 3, blockTimeMs: 0 });
+  const devnet = await Devnet.start({ ...options.devnet, nodes: options.nodes ?? 3, blockTimeMs: 0 });
   const proxies = new Map<string, FaultProxy>();
   let lasso: LassoInstance | undefined;
   try {

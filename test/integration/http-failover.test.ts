@@ -77,7 +77,7 @@ describe('HTTP failover on a real devnet', () => {
     });
     afterAll(async () => cluster?.close());
 
-    it('all succeed, the two healthy providers share the load, and the open breaker keeps traffic off the dead one', async () => {
+    it('all succeed, the two healthy providers share the load, and the dead one gets no traffic', async () => {
       // Distinct addresses: identical requests would be coalesced into a few upstream calls.
       const address = (i: number) => `0x${(i + 1).toString(16).padStart(40, '0')}`;
       const burst = () => Promise.all(Array.from({ length: 1000 }, (_, i) => rpc(cluster.rpcUrl, 'eth_getBalance', [address(i), 'latest'])));
@@ -90,7 +90,10 @@ describe('HTTP failover on a real devnet', () => {
       expect(share.get('node-0') ?? 0).toBeGreaterThan(100);
       expect(share.get('node-1') ?? 0).toBeGreaterThan(100);
 
-      expect((await providerState(cluster, 'node-2')).channels[0].breaker).toBe('open');
+      // Kept off by its open breaker, or before that by the chain view: its head stopped at the
+      // block it had when it died, so reads of newer blocks do not go to it first.
+      const dead = await providerState(cluster, 'node-2');
+      expect(dead.channels[0].breaker === 'open' || dead.headError !== null).toBe(true);
       const attemptsToDead = async () =>
         metricValue(await getText(`${cluster.lasso.url}/metrics`), 'lasso_upstream_attempts_total', { provider: 'node-2' });
       const before = await attemptsToDead();
@@ -131,7 +134,7 @@ describe('HTTP failover on a real devnet', () => {
 
     const servedBy = async (n: number) => {
       const seen = new Set<string>();
-      for (let i = 0; i < n; i++) seen.add(String((await rpc(cluster.rpcUrl, 'eth_blockNumber')).headers['x-lasso-provider']));
+      for (let i = 0; i < n; i++) seen.add(String((await rpc(cluster.rpcUrl, 'net_version')).headers['x-lasso-provider']));
       return seen;
     };
 

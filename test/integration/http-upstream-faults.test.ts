@@ -37,7 +37,7 @@ describe('upstream faults behind the fault proxy', () => {
 
   it('e) a 429 provider is cooled down for its Retry-After, not counted as a failure, then used again', async () => {
     node0().setFaults([{ type: 'http_status', status: 429, retryAfterSeconds: 1 }]);
-    const first = await rpc(cluster.rpcUrl, 'eth_blockNumber');
+    const first = await rpc(cluster.rpcUrl, 'net_version');
     expect(first.body.result).toMatch(/^0x/);
     expect(first.headers['x-lasso-provider']).toBe('node-1');
     expect(first.headers['x-lasso-attempts']).toBe('2');
@@ -49,7 +49,7 @@ describe('upstream faults behind the fault proxy', () => {
     expect(state.channels[0].breaker).toBe('closed');
 
     const attemptsBefore = metricValue(await metrics(), 'lasso_upstream_attempts_total', { provider: 'node-0' });
-    for (let i = 0; i < 10; i++) expect((await rpc(cluster.rpcUrl, 'eth_blockNumber')).headers['x-lasso-provider']).toBe('node-1');
+    for (let i = 0; i < 10; i++) expect((await rpc(cluster.rpcUrl, 'net_version')).headers['x-lasso-provider']).toBe('node-1');
     const text = await metrics();
     expect(metricValue(text, 'lasso_upstream_attempts_total', { provider: 'node-0' })).toBe(attemptsBefore);
     expect(metricValue(text, 'lasso_upstream_attempts_total', { provider: 'node-0', result: 'rate_limit' })).toBe(1);
@@ -58,7 +58,7 @@ describe('upstream faults behind the fault proxy', () => {
 
     node0().clearFaults();
     await waitFor(async () => !(await providerState('node-0')).coolingDown, { timeoutMs: 3000, what: 'cooldown to end' });
-    expect((await rpc(cluster.rpcUrl, 'eth_blockNumber')).headers['x-lasso-provider']).toBe('node-0');
+    expect((await rpc(cluster.rpcUrl, 'net_version')).headers['x-lasso-provider']).toBe('node-0');
   });
 
   it.each([
@@ -70,7 +70,7 @@ describe('upstream faults behind the fault proxy', () => {
   ] as const)('%s never reaches the client and counts as a provider failure', async (_name, fault) => {
     const failuresBefore = metricValue(await metrics(), 'lasso_upstream_attempts_total', { provider: 'node-0', result: 'provider_failure' });
     node0().setFaults([fault as never]);
-    const res = await rpc(cluster.rpcUrl, 'eth_blockNumber');
+    const res = await rpc(cluster.rpcUrl, 'net_version');
     expect(res.body.result).toMatch(/^0x/);
     expect(res.headers['x-lasso-provider']).toBe('node-1');
     expect(res.headers['x-lasso-attempts']).toBe('2');
@@ -81,7 +81,7 @@ describe('upstream faults behind the fault proxy', () => {
   it('a hanging provider is abandoned at the per-method timeout, not the request deadline', async () => {
     node0().setFaults([{ type: 'hang' }]);
     const started = performance.now();
-    const res = await rpc(cluster.rpcUrl, 'eth_blockNumber'); // per-method timeout 1000 ms
+    const res = await rpc(cluster.rpcUrl, 'net_version'); // per-method timeout 1000 ms
     const elapsed = performance.now() - started;
     expect(res.body.result).toMatch(/^0x/);
     expect(res.headers['x-lasso-provider']).toBe('node-1');
@@ -91,15 +91,15 @@ describe('upstream faults behind the fault proxy', () => {
 
   it('when every provider rate-limits, the client gets -32005 with retry-after data and no breaker opens', async () => {
     for (const p of cluster.proxies.values()) p.setFaults([{ type: 'http_status', status: 429, retryAfterSeconds: 2 }]);
-    const res = await rpc(cluster.rpcUrl, 'eth_blockNumber');
+    const res = await rpc(cluster.rpcUrl, 'net_version');
     expect(res.body.error.code).toBe(-32005);
     expect(res.body.error.data.retryAfterMs).toBeGreaterThan(0);
     expect(res.body.error.data.retryAfterMs).toBeLessThanOrEqual(2000);
-    const again = await rpc(cluster.rpcUrl, 'eth_blockNumber');
+    const again = await rpc(cluster.rpcUrl, 'net_version');
     expect(again.body.error.code).toBe(-32005);
     expect(again.headers['x-lasso-attempts']).toBe('0');
     expect(metricValue(await metrics(), 'lasso_breaker_transitions_total', { to: 'open' })).toBe(0);
     for (const p of cluster.proxies.values()) p.clearFaults();
-    await waitFor(async () => (await rpc(cluster.rpcUrl, 'eth_blockNumber')).body.result, { timeoutMs: 4000, intervalMs: 100, what: 'traffic to resume' });
+    await waitFor(async () => (await rpc(cluster.rpcUrl, 'net_version')).body.result, { timeoutMs: 4000, intervalMs: 100, what: 'traffic to resume' });
   });
 });

@@ -10,6 +10,7 @@ import { WorkloadConfigError } from './errors.js';
 export const WORKLOAD_METHODS = [
   'eth_blockNumber',
   'eth_chainId',
+  'net_version',
   'eth_gasPrice',
   'eth_getBalance',
   'eth_getBlockByNumber',
@@ -24,8 +25,11 @@ export type WorkloadMethod = (typeof WORKLOAD_METHODS)[number];
 /** Relative weights per request kind (they need not sum to 100). */
 export type MethodMix = Partial<Record<WorkloadMethod, number>>;
 
-/** The classic dapp read mix: mostly head polls, then balances and logs. */
-export const DEFAULT_METHOD_MIX: Readonly<MethodMix> = Object.freeze({ eth_blockNumber: 70, eth_getBalance: 20, eth_getLogs: 10 });
+/**
+ * A dapp's read mix. eth_blockNumber is a small share: Lasso answers it from its chain view, so
+ * it says little about routing and failover.
+ */
+export const DEFAULT_METHOD_MIX: Readonly<MethodMix> = Object.freeze({ eth_getBalance: 40, eth_getBlockByNumber: 20, eth_call: 15, eth_blockNumber: 15, eth_getLogs: 10 });
 
 /** What the parameter builders need to know about the chain. */
 export interface WorkloadChain {
@@ -97,6 +101,7 @@ export function buildCall(
   switch (kind) {
     case 'eth_blockNumber':
     case 'eth_chainId':
+    case 'net_version':
     case 'eth_gasPrice':
       return { method: kind, params: [] };
     case 'eth_getBalance': {

@@ -130,20 +130,20 @@ describe('failover scenarios 1, 3, 8', () => {
       title: 'Hanging provider (accepts connections, never answers)',
       description:
         'The preferred provider (priority strategy) is SIGSTOPped: its port accepts connections and never answers. Requests ' +
-        'caught on it fail over when their per-method timeout expires (eth_blockNumber 1 s, eth_getBalance 2 s), not at the 30 s ' +
+        'caught on it fail over when their per-method timeout expires (net_version 1 s, eth_getBalance 2 s), not at the 30 s ' +
         'request deadline, and every one succeeds on another provider. Hedging and adaptive timeouts are switched off here so ' +
         'that the per-method timeout alone is measured (with them on, most requests are rescued sooner).',
       seed: 8,
       providers: 3,
       lasso: { chain: { hedging: { enabled: false }, adaptiveTimeouts: { enabled: false } } },
-      workload: { rate: 20, durationMs: 4000, mix: { eth_blockNumber: 50, eth_getBalance: 50 }, strategy: 'priority' },
+      workload: { rate: 20, durationMs: 4000, mix: { net_version: 50, eth_getBalance: 50 }, strategy: 'priority' },
       chaos: [{ at: 500, action: 'freeze', target: 'node-0' }],
       resultsDir,
       checks: [
         successRatioAtLeast(1),
         ...(
           [
-            ['eth_blockNumber', 1000],
+            ['net_version', 1000],
             ['eth_getBalance', 2000],
           ] as const
         ).map(([method, timeoutMs]) =>

@@ -1,0 +1,108 @@
+import type { ChainRuntime } from '../providers/chain-runtime.js';
+import type { ProviderRuntime } from '../providers/provider.js';
+import { candidateEvidence } from '../routing/candidate-evidence.js';
+import type { RankCandidate, StrategyName } from '../routing/index.js';
+import type { BlockTarget } from './block-target.js';
+
+/** Why a provider was left out of a request's candidate list (reported in errors and /api). */
+export type ExclusionReason = 'breaker_open' | 'cooldown' | 'unsupported_method' | 'outlier';
+
+export interface Selection {
+  /** Providers to try, best first. */
+  candidates: ProviderRuntime[];
+  excluded: { provider: ProviderRuntime; reason: ExclusionReason }[];
+  /** Shortest remaining cooldown among rate-limited providers, when any are cooling down. */
+  retryAfterMs: number | undefined;
+}
+
+export interface SelectionRequest {
+  method: string;
+  strategy: StrategyName;
+  /** For eth_getLogs: blocks spanned, so providers with a known smaller range limit are skipped. */
+  rangeSize?: number | undefined;
+  /** Pin to one provider: no ordering, no failover, and no exclusion (the client asked for it). */
+  pinnedProviderId?: string;
+  /** The block the request reads: providers known to have it go first. */
+  target: BlockTarget;
+  /** Depends on the chain head (a moving tag, eth_blockNumber): outliers are left out. */
+  headDependent: boolean;
+  /** Asked first when it can serve (the provider that took a transaction being read). */
+  preferredProviderId?: string | undefined;
+}
+
+/**
+ * Builds the ordered candidate list for one request: filter out what cannot serve now (open
+ * breaker, rate-limit cooldown, method known unsupported, an outlier for a request that depends on
+ * the head), order the rest by the strategy, and move providers that lack the block (lagging
+ * ones, or below the requested number) behind those that have it instead of dropping them, so a
+ * chain whose providers all lag still answers. A half-open provider goes first when it has the
+ * block: its breaker admits one probe at a time (the others skip it), and without traffic it would
+ * never be seen to recover; a failed probe costs that request one failover. Outliers that are not
+ * left out go last.
+ */
+export function selectCandidates(chain: ChainRuntime, request: SelectionRequest): Selection {
+  if (request.pinnedProviderId !== undefined) {
+    const pinned = chain.provider(request.pinnedProviderId);
+    return { candidates: pinned ? [pinned] : [], excluded: [], retryAfterMs: undefined };
+  }
+  const { view } = chain;
+  const targetNumber = request.target.kind === 'number' ? request.target.number : undefined;
+  const probing: ProviderRuntime[] = [];
+  const ready: ProviderRuntime[] = [];
+  const behind: ProviderRuntime[] = [];
+  const outliers: ProviderRuntime[] = [];
+  const excluded: Selection['excluded'] = [];
+  let preferred: ProviderRuntime | undefined;
+  let retryAfterMs: number | undefined;
+  for (const provider of chain.providers) {
+    if (provider.cooldown.isCoolingDown()) {
+      excluded.push({ provider, reason: 'cooldown' });
+      const remaining = provider.cooldown.remainingMs();
+      retryAfterMs = retryAfterMs === undefined ? remaining : Math.min(retryAfterMs, remaining);
+    } else if (provider.httpBreaker.state === 'open') {
+      excluded.push({ provider, reason: 'breaker_open' });
+    } else if (chain.capabilities.isUnsupported(provider.id, request.method, { rangeSize: request.rangeSize })) {
+      excluded.push({ provider, reason: 'unsupported_method' });
+    } else if (view.isOutlier(provider)) {
+      if (request.headDependent) excluded.push({ provider, reason: 'outlier' });
+      else outliers.push(provider);
+    } else if (view.isLagging(provider) || (targetNumber !== undefined && !view.hasBlock(provider, targetNumber))) {
+      behind.push(provider);
+    } else if (provider.id === request.preferredProviderId) {
+      preferred = provider;
+    } else if (provider.httpBreaker.state === 'half_open') {
+      probing.push(provider);
+    } else {
+      ready.push(provider);
+    }
+  }
+  const ordered = ready.length < 2 ? ready : orderByStrategy(chain, request, ready);
+  if (preferred === undefined && probing.length === 0 && behind.length === 0 && outliers.length === 0) {
+    return { candidates: ordered, excluded, retryAfterMs };
+  }
+  const candidates = preferred === undefined ? [...probing, ...ordered] : [preferred, ...probing, ...ordered];
+  if (behind.length > 0) candidates.push(...(behind.length < 2 ? behind : byHeadDescending(behind)));
+  candidates.push(...outliers);
+  return { candidates, excluded, retryAfterMs };
+}
+
+function orderByStrategy(chain: ChainRuntime, request: SelectionRequest, providers: ProviderRuntime[]): ProviderRuntime[] {
+  return chain
+    .strategy(request.strategy)
+    .order(rankCandidates(chain, providers, request))
+    .map((c) => chain.provider(c.providerId) as ProviderRuntime);
+}
+
+/** What the strategy orders by; `best` also gets each candidate's score evidence. */
+function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime[], request: SelectionRequest): RankCandidate[] {
+  const ranked = providers.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, request.method) }));
+  if (request.strategy !== 'best') return ranked;
+  const facts = providers.map((p) => ({ id: p.id, inFlight: p.inFlight, capacity: p.config.maxConcurrent, lagBlocks: Math.max(0, chain.view.lagOf(p) ?? 0) }));
+  const evidence = candidateEvidence(chain.evidence, request.method, facts);
+  return ranked.map((c, i) => ({ ...c, evidence: evidence[i] }));
+}
+
+/** Providers that lack the block: the closest to having it first. */
+function byHeadDescending(providers: ProviderRuntime[]): ProviderRuntime[] {
+  return providers.sort((a, b) => (b.head.number ?? -1) - (a.head.number ?? -1));
+}

@@ -1,0 +1,36 @@
+import type { ResultBytes } from '../jsonrpc/result-bytes.js';
+import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { LoopLagMonitor } from '../observability/loop-lag.js';
+import type { LassoMetrics } from '../observability/metrics.js';
+import type { StrategyName } from '../routing/index.js';
+
+export interface ExecuteDeps {
+  metrics: LassoMetrics;
+  logger: Logger;
+  /** Event-loop lag: learned short timeouts are not trusted while Lasso's own loop is late. */
+  loopLag: LoopLagMonitor;
+}
+
+export interface RouteOptions {
+  strategy: StrategyName;
+  /** Serve from this provider only (no failover). */
+  pinnedProviderId?: string;
+  /** Absolute time (ms since epoch) after which no new attempt starts and the request fails. */
+  deadline: number;
+}
+
+export type RequestOutcomeKind = 'success' | 'rpc_error' | 'failed';
+
+export interface RoutedResponse {
+  /** A result as bytes (spliced into the client's answer as they are), or an error. */
+  body: { result: ResultBytes } | { error: JsonRpcErrorObject };
+  /** Provider whose answer the client got; undefined when Lasso answered itself. */
+  providerId: string | undefined;
+  /** Upstream attempts dispatched for this request. */
+  attempts: number;
+  /** success: a result; rpc_error: an answer that is an error (upstream deterministic or Lasso's refusal); failed: no provider could answer. */
+  outcome: RequestOutcomeKind;
+  /** A hedge attempt was sent for this request. */
+  hedged: boolean;
+}
