@@ -2,7 +2,9 @@
  * Which block a request is about, and moving tags made fixed: `latest` (or an omitted block
  * parameter), `safe` and `finalized` are replaced by the number the chain view gives them now, so
  * that a tag means the same block whoever serves it, and a `latest` read is never older than a
- * head a client was already given.
+ * head a client was already given. `pending` cannot be fixed to a number, but pending state is
+ * built on the head: such reads (and eth_fillTransaction, which fills a nonce from it) target the
+ * head, so that a provider behind it does not answer with a stale nonce.
  */
 
 /** The block a request reads, as far as routing needs to know it. */
@@ -10,7 +12,7 @@ export type BlockTarget =
   /** A block number: only providers whose head reached it have it. `moving` when it came from a tag. */
   | { kind: 'number'; number: number; moving: boolean }
   | { kind: 'hash'; hash: string }
-  /** `pending`, or a method that names no block. */
+  /** A method that names no block. */
   | { kind: 'none' };
 
 export interface TagHeights {
@@ -65,6 +67,7 @@ const HASH = /^0x[0-9a-fA-F]{64}$/;
 /** Resolves the request's block parameter against the chain view's tag heights. */
 export function resolveBlockTarget(method: string, params: unknown, heights: TagHeights): ResolvedBlock {
   if (method === 'eth_getLogs') return resolveLogsFilter(params, heights);
+  if (method === 'eth_fillTransaction') return { params, target: headTarget(heights) };
   if (BLOCK_HASH_METHODS.has(method)) {
     const hash = Array.isArray(params) ? params[0] : undefined;
     return { params, target: typeof hash === 'string' && HASH.test(hash) ? { kind: 'hash', hash } : NONE };
@@ -72,6 +75,7 @@ export function resolveBlockTarget(method: string, params: unknown, heights: Tag
   const spec = BLOCK_PARAM.get(method);
   if (spec === undefined || !Array.isArray(params)) return { params, target: NONE };
   const value: unknown = params[spec.index];
+  if (value === 'pending') return { params, target: headTarget(heights) };
   if (value === undefined && params.length === spec.index && spec.omittedIsLatest) {
     return pinned(params, spec.index, heights.latest);
   }
@@ -80,6 +84,10 @@ export function resolveBlockTarget(method: string, params: unknown, heights: Tag
   if ('hash' in resolved) return { params, target: { kind: 'hash', hash: resolved.hash } };
   if (!resolved.moving) return { params, target: { kind: 'number', number: resolved.number, moving: false } };
   return pinned(params, spec.index, resolved.number);
+}
+
+function headTarget(heights: TagHeights): BlockTarget {
+  return heights.latest === undefined ? NONE : { kind: 'number', number: heights.latest, moving: true };
 }
 
 function pinned(params: readonly unknown[], index: number, number: number | undefined): ResolvedBlock {

@@ -23,7 +23,7 @@ const MAX_TRACKED = 10_000;
 
 /**
  * Read your writes: after a client sent a transaction through Lasso, reads of that transaction
- * (by hash, its receipt) and of its sender's nonce go first to the provider that took it while it
+ * (by hash, its receipt) and of its sender's nonce (eth_getTransactionCount, eth_fillTransaction) go first to the provider that took it while it
  * is pending, and to providers that have its block once it is seen mined.
  */
 export class WriteTracker {
@@ -57,12 +57,14 @@ export class WriteTracker {
 
   /** Where a read should go first, if it is about a transaction sent through Lasso. */
   hintFor(method: string, params: unknown): WriteHint | undefined {
-    if (this.byHash.size === 0 || !Array.isArray(params) || typeof params[0] !== 'string') return undefined;
+    if (this.byHash.size === 0 || !Array.isArray(params)) return undefined;
+    const first: unknown = params[0];
     let entry: SentTransaction | undefined;
-    if (method === 'eth_getTransactionReceipt' || method === 'eth_getTransactionByHash') {
-      entry = this.byHash.get(params[0].toLowerCase());
-    } else if (method === 'eth_getTransactionCount') {
-      const hash = this.bySender.get(params[0].toLowerCase());
+    if ((method === 'eth_getTransactionReceipt' || method === 'eth_getTransactionByHash') && typeof first === 'string') {
+      entry = this.byHash.get(first.toLowerCase());
+    } else {
+      const sender = method === 'eth_getTransactionCount' ? first : method === 'eth_fillTransaction' && typeof first === 'object' && first !== null ? (first as { from?: unknown }).from : undefined;
+      const hash = typeof sender === 'string' ? this.bySender.get(sender.toLowerCase()) : undefined;
       entry = hash === undefined ? undefined : this.byHash.get(hash);
     }
     if (entry === undefined || this.now() - entry.at > REMEMBER_MS) return undefined;

@@ -16,9 +16,10 @@ describe('resolveBlockTarget', () => {
     expect(resolveBlockTarget('eth_estimateGas', [{ to: addr }], heights).params).toEqual([{ to: addr }]);
   });
 
-  it('leaves pending, numbers and hashes as they are', () => {
+  it('leaves pending, numbers and hashes as they are; pending state targets the head', () => {
     const pending = [addr, 'pending'];
-    expect(resolveBlockTarget('eth_getTransactionCount', pending, heights)).toEqual({ params: pending, target: { kind: 'none' } });
+    expect(resolveBlockTarget('eth_getTransactionCount', pending, heights)).toEqual({ params: pending, target: { kind: 'number', number: 100, moving: true } });
+    expect(resolveBlockTarget('eth_fillTransaction', [{ from: addr }], heights).target).toEqual({ kind: 'number', number: 100, moving: true });
     expect(resolveBlockTarget('eth_getBalance', [addr, '0x10'], heights).target).toEqual({ kind: 'number', number: 16, moving: false });
     const hash = `0x${'ab'.repeat(32)}`;
     expect(resolveBlockTarget('eth_getBlockByHash', [hash, false], heights).target).toEqual({ kind: 'hash', hash });
