@@ -540,7 +540,6 @@ export class HeadStream {
       metrics?.lastReorgDepth.set({ chain }, orphaned.length);
       const newHead = blocks.at(-1)?.number;
       this.ctx.logger.info({ chain, forkPoint, depth: orphaned.length, newHead }, 'reorg');
-      this.ctx.events?.emit({ type: 'reorg', chain, forkPoint, depth: orphaned.length, ...(newHead !== undefined && { newHead }), ...(item.provider !== undefined && { provider: item.provider }) });
       for (const d of this.dependents) d.onReorg(orphaned, forkPoint);
     }
     let filled: { from: number; to: number; blocks: number } | undefined;

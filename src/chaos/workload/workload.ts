@@ -12,7 +12,7 @@ export interface WorkloadOptions {
   rate: number;
   /** How long requests are scheduled, in ms (the run lasts until the last one completes). */
   durationMs: number;
-  /** Request kinds and their weights. @default {@link DEFAULT_METHOD_MIX} (70/20/10 blockNumber/getBalance/getLogs) */
+  /** Request kinds and their weights. @default {@link DEFAULT_METHOD_MIX} */
   mix?: MethodMix;
   /** Client-side timeout of one request, in ms. @default 35_000 (beyond Lasso's 30 s deadline) */
   timeoutMs?: number;

@@ -1,3 +1,4 @@
+import { DEFAULT_METHOD_MIX } from '../../../src/chaos/workload/index.js';
 import { describe, expect, it } from 'vitest';
 import { ScenarioFileError } from '../../../src/battle/errors.js';
 import { parseScenarioText } from '../../../src/battle/scenario-file.js';
@@ -124,11 +125,11 @@ describe('built-in scenarios', () => {
     expect(builtInScenarios().map((s) => s.name)).toEqual(['smoke', 'flapping', 'partition', 'rate-limited', 'soak', 'tail']);
   });
 
-  it('flapping is the classic: 3 providers, one flapping every 3 minutes, 70/20/10 mix, 10 + 5 subscribers', () => {
+  it('flapping is the classic: 3 providers, one flapping every 3 minutes, the default read mix, 10 + 5 subscribers', () => {
     const s = builtInScenario('flapping');
     expect(s.durationMs).toBe(30 * 60_000);
     expect(s.providers).toHaveLength(3);
-    expect(s.workload.mix).toEqual({ eth_blockNumber: 70, eth_getBalance: 20, eth_getLogs: 10 });
+    expect(s.workload.mix).toEqual({ ...DEFAULT_METHOD_MIX });
     expect(s.subscriptions).toEqual([
       { kind: 'newHeads', count: 10 },
       { kind: 'logs', count: 5 },
