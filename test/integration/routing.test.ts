@@ -1,5 +1,5 @@
 /**
- * The default strategy on a real devnet behind fault proxies that add each provider's distance:
+ * The `best` strategy on a real devnet behind fault proxies that add each provider's distance:
  * user traffic goes to the best provider (evidence of the others comes from head polls, not from
  * users), and load sheds to the next best when the best one's connection pool is full.
  */
@@ -25,7 +25,7 @@ function delta(before: Record<string, number>, after: Record<string, number>): R
 }
 
 async function startWithLatencies(latencies: Record<string, number>, providers: Record<string, Record<string, unknown>> = {}): Promise<Cluster> {
-  const cluster = await startCluster({ faultProxies: true, providers, chain: { headPollIntervalMs: 1000 } });
+  const cluster = await startCluster({ faultProxies: true, providers, chain: { headPollIntervalMs: 1000, defaultStrategy: 'best' } });
   for (const [id, ms] of Object.entries(latencies)) cluster.proxies.get(id)?.setFaults([{ type: 'latency', ms, jitterMs: 2 }]);
   await cluster.devnet.mineBlock();
   // Head polls (every second here) are the evidence of providers that get no user traffic.
@@ -36,7 +36,7 @@ async function startWithLatencies(latencies: Record<string, number>, providers: 
   return cluster;
 }
 
-describe('default strategy: serve from the best provider', () => {
+describe('best strategy: serve from the best provider', () => {
   let cluster: Cluster;
   // The fastest is deliberately not the first by priority.
   beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('default strategy: serve from the best provider', () => {
   });
 });
 
-describe('default strategy: load shedding', () => {
+describe('best strategy: load shedding', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await startWithLatencies({ 'node-0': 150, 'node-1': 60, 'node-2': 20 }, { 'node-2': { maxConcurrent: 2 } });
