@@ -35,7 +35,8 @@ export interface SelectionRequest {
  * breaker, rate-limit cooldown, method known unsupported, an outlier for a request that depends on
  * the head), order the rest by the strategy, and move providers that lack the block (lagging
  * ones, or below the requested number) behind those that have it instead of dropping them, so a
- * chain whose providers all lag still answers. A half-open provider goes first when it has the
+ * chain whose providers all lag still answers. A provider whose head polls fail is not judged by
+ * its last head (it says nothing about the block): its breaker decides, on real traffic. A half-open provider goes first when it has the
  * block: its breaker admits one probe at a time (the others skip it), and without traffic it would
  * never be seen to recover; a failed probe costs that request one failover. Outliers that are not
  * left out go last.
@@ -66,7 +67,7 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
     } else if (view.isOutlier(provider)) {
       if (request.headDependent) excluded.push({ provider, reason: 'outlier' });
       else outliers.push(provider);
-    } else if (view.isLagging(provider) || (targetNumber !== undefined && !view.hasBlock(provider, targetNumber))) {
+    } else if (view.isLagging(provider) || (targetNumber !== undefined && !view.hasBlock(provider, targetNumber) && provider.head.lastError === undefined)) {
       behind.push(provider);
     } else if (provider.id === request.preferredProviderId) {
       preferred = provider;

@@ -19,7 +19,7 @@ function startTraffic(url: string, concurrency: number): { stop: () => Promise<v
   let failures = 0;
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
-      const res = await rpc(url, 'eth_blockNumber').catch(() => undefined);
+      const res = await rpc(url, 'net_version').catch(() => undefined); // a provider answers it (eth_blockNumber comes from the chain view)
       if (!res || res.body?.error !== undefined) failures++;
       // Paced, not flat out: the dashboard should watch Lasso, not a saturated test process.
       await new Promise((r) => setTimeout(r, 20));

@@ -85,9 +85,10 @@ describe('breaker scenarios 5, 11, 13', () => {
         successRatioAtLeast(1),
         check('node-2 serves every request sent during the partition', (ctx) => {
           const { startMs, endMs } = ctx.chaos.window(0);
-          const during = sentBetween(ctx.records, startMs ?? partitionAt, (endMs ?? Infinity) - 50);
+          // eth_blockNumber is answered from Lasso's chain view, not by a provider.
+          const during = sentBetween(ctx.records, startMs ?? partitionAt, (endMs ?? Infinity) - 50).filter((r) => r.method !== 'eth_blockNumber');
           const served = servedBy(during);
-          return { passed: during.length > 250 && served['node-2'] === during.length, measured: `${formatCounts(served)} of ${during.length}`, expected: 'node-2 only' };
+          return { passed: during.length > 200 && served['node-2'] === during.length, measured: `${formatCounts(served)} of ${during.length}`, expected: 'node-2 only' };
         }),
         check('both partitioned providers return: breakers close and they serve again', (ctx) => {
           const { endMs } = ctx.chaos.window(0);
@@ -139,7 +140,8 @@ describe('breaker scenarios 5, 11, 13', () => {
         successRatioAtLeast(1, (ctx) => sentBetween(ctx.records, 0, (ctx.chaos.window(0).startMs ?? downAt) - 50), 'before the outage: success ratio'),
         check('while all are down, every request gets an error', (ctx) => {
           const { startMs, endMs } = ctx.chaos.window(0);
-          const during = sentBetween(ctx.records, (startMs ?? downAt) + 20, endMs ?? Infinity);
+          // eth_blockNumber is answered from the chain view's last head, not by a provider.
+          const during = sentBetween(ctx.records, (startMs ?? downAt) + 20, endMs ?? Infinity).filter((r) => r.method !== 'eth_blockNumber');
           const failed = during.filter((r) => r.outcome === 'failed');
           return { passed: during.length > 50 && failed.length === during.length, measured: `${failed.length}/${during.length}`, expected: 'all' };
         }),
