@@ -70,7 +70,7 @@ describe('lasso battle (built CLI)', () => {
     const { charts, consoleErrors, requests } = await browser.check(join(dir, html));
     expect(consoleErrors).toEqual([]);
     expect(requests.every((u) => u.startsWith('file://'))).toBe(true);
-    expect(charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-success', 'chart-share', 'chart-subscriptions']);
+    expect(charts.map((c) => c.id)).toEqual(['chart-latency', 'chart-success', 'chart-share', 'chart-subscriptions', 'chart-breakers']);
     for (const c of charts) {
       expect(c.width, c.id).toBeGreaterThan(300);
       expect(c.height, c.id).toBeGreaterThan(100);
