@@ -66,8 +66,9 @@ describe('upstream error scenarios 6, 9, 12', () => {
   });
 
   it('9) garbage, truncated and wrong-id responses never reach the client and count as provider failures', async () => {
-    // eth_blockNumber is left alone: Lasso's head tracker polls it, and it must not muddy the count.
-    const methods = ['eth_getBalance', 'eth_call', 'eth_getBlockByNumber', 'eth_getLogs'];
+    // eth_blockNumber and eth_getBlockByNumber are left alone: Lasso's head tracker polls heads and
+    // reads safe/finalized blocks with them, which must not muddy the count.
+    const methods = ['eth_getBalance', 'eth_call', 'eth_getLogs'];
     const run = await scenario({
       name: '09-garbage-and-wrong-id',
       title: 'Garbage, truncated and wrong-id responses',
