@@ -5,6 +5,7 @@ import { lassoConfigSchema } from '../../src/config/index.js';
 import { Devnet } from '../../src/devnet/index.js';
 import type { DevnetOptions } from '../../src/devnet/index.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { waitFor } from './wait.js';
 
 /**
  * Chain settings for subscription tests: 50 ms floor for the block time estimate, quick
@@ -47,6 +48,8 @@ export interface Cluster {
   rpcUrl: string;
   /** ws://127.0.0.1:PORT/ws/rpc/devnet */
   wsUrl: string;
+  /** Resolves once Lasso's chain view (which learns heads from its polls) has seen the devnet's head. */
+  caughtUp(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,6 +92,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       proxies,
       rpcUrl: `${started.url}/rpc/devnet`,
       wsUrl: `${started.url.replace(/^http/, 'ws')}/ws/rpc/devnet`,
+      async caughtUp(timeoutMs = 5000) {
+        await waitFor(
+          async () => {
+            const res = await fetch(`${started.url}/api/chains`);
+            const body = (await res.json()) as { chains: Array<{ head?: number }> };
+            return body.chains[0]?.head === devnet.canonical.head();
+          },
+          { timeoutMs, what: "the chain view to see the devnet's head" },
+        );
+      },
       async close() {
         await started.close();
         await Promise.all([...proxies.values()].map((p) => p.close()));

@@ -4,7 +4,6 @@ import { createPublicClient, http, parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startCluster } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
-import { getJson } from '../helpers/rpc.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** viem and ethers pointed at Lasso must work unchanged. */
@@ -13,11 +12,7 @@ describe('viem and ethers through Lasso', () => {
   beforeAll(async () => {
     cluster = await startCluster();
     for (let i = 0; i < 4; i++) await cluster.devnet.mineBlock();
-    // Lasso's chain view learns heads from its polls (every 100 ms here): wait until it has seen the last block.
-    await waitFor(async () => (await getJson(`${cluster.lasso.url}/api/chains`)).chains[0].head === cluster.devnet.canonical.head(), {
-      timeoutMs: 5000,
-      what: 'the chain view to see the mined blocks',
-    });
+    await cluster.caughtUp();
   });
   afterAll(async () => cluster?.close());
 

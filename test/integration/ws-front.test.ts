@@ -215,6 +215,7 @@ describe('WebSocket front: JSON-RPC, subscriptions, limits, cleanup', () => {
     });
     cluster.devnet.on('block', (block) => fake.emit('newHeads', headerOf(block)));
     await cluster.devnet.mineBlock();
+    await cluster.caughtUp();
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
