@@ -68,7 +68,8 @@ export function analyzeFaults(input: FaultAnalysisInput): FaultAnalysis {
   const disturbedLatencyMs = input.disturbedLatencyMs ?? defaultThreshold(records, firstOnset);
   const cleanWindowMs = Math.max(1000, 10_000 / input.rate);
   const lastSampleMs = input.samples.length > 0 ? input.samples[input.samples.length - 1]!.tMs : 0;
-  const endMs = Math.max(lastSampleMs, ...records.map((r) => r.scheduledMs + r.latencyMs), 0);
+  // A loop, not a spread: a long run has more records than a call's argument list can hold.
+  const endMs = records.reduce((end, r) => Math.max(end, r.scheduledMs + r.latencyMs), Math.max(lastSampleMs, 0));
 
   const episodes = onsets.map((onset): FaultEpisode => {
     const repair = findRepair(onset, input.chaos);

@@ -161,7 +161,7 @@ export function summarizeSubscriptions(
         logsPerSubscriber: logProbes === 0 ? null : round(logs[i]! / logProbes),
         incidents: incidentsPer[i]!,
         headLagP50Ms: lags[i]!.length === 0 ? null : round(median(lags[i]!)),
-        headLagMaxMs: lags[i]!.length === 0 ? null : round(Math.max(...lags[i]!)),
+        headLagMaxMs: lags[i]!.length === 0 ? null : round(lags[i]!.reduce((a, b) => Math.max(a, b))),
         gaps: byType.gap[i]!,
         duplicates: byType.duplicate[i]!,
         closes: byType.close[i]!,

@@ -91,11 +91,11 @@ export function lineChart(o: LineChartOptions): string {
   let yMax: number;
   if (log) {
     const positive = values.filter((v) => v > 0);
-    yMin = o.yMin ?? pow10Floor(positive.length > 0 ? Math.min(...positive) : 1);
-    yMax = o.yMax ?? pow10Ceil(Math.max(yMin * 10, ...positive));
+    yMin = o.yMin ?? pow10Floor(positive.length > 0 ? positive.reduce((a, b) => Math.min(a, b)) : 1);
+    yMax = o.yMax ?? pow10Ceil(positive.reduce((a, b) => Math.max(a, b), yMin * 10));
   } else {
-    yMin = o.yMin ?? Math.min(0, ...values);
-    const top = o.yMax ?? Math.max(...values, yMin + 1e-9);
+    yMin = o.yMin ?? values.reduce((a, b) => Math.min(a, b), 0);
+    const top = o.yMax ?? values.reduce((a, b) => Math.max(a, b), yMin + 1e-9);
     yMax = o.yMax ?? niceCeil(top === yMin ? yMin + 1 : top);
   }
   const sx = (x: number) => M.left + (Math.min(Math.max(x, 0), xMax) / xMax) * pw;

@@ -23,6 +23,13 @@ describe('fault episodes', () => {
     expect(e.recoveryMs).toBeCloseTo(498, 0);
   });
 
+  it('analyses an hour-long soak: more requests than a function call can take as arguments', () => {
+    const base = syntheticRecords();
+    const records = Array.from({ length: 300_000 }, (_, i): RequestRecord => ({ ...base[i % base.length]!, scheduledMs: i * 12 }));
+    const a = analyzeFaults({ records, chaos: syntheticChaos, entries, samples: [], breakers: [], rate: 80 });
+    expect(a.episodes).toHaveLength(1);
+  });
+
   it('reports 0 when no request was hurt, and null when traffic never settled before the repair', () => {
     const calm = syntheticRecords().map((r): RequestRecord => ({ ...r, outcome: 'success', latencyMs: 5 }));
     const ok = analyzeFaults({ records: calm, chaos: syntheticChaos, entries, samples: [], breakers: [], rate: 20 });

@@ -30,6 +30,11 @@ describe('Dockerfile', () => {
     expect(JSON.parse(entry!.slice('ENTRYPOINT '.length))).toEqual(['node', 'bin/lasso.mjs', 'start']);
     expect(lastStage).toContain('EXPOSE 4000');
   });
+
+  it('ships what Lasso reads at run time: the build, its dependencies and the dashboard page', () => {
+    const copied = lastStage.filter((l) => l.startsWith('COPY ')).map((l) => l.split(/\s+/).at(-1));
+    for (const dir of ['./dist', './node_modules', './bin', './dashboard']) expect(copied).toContain(dir);
+  });
 });
 
 describe('docker-compose.yml', () => {
