@@ -10,6 +10,7 @@ import type { Devnet } from './devnet/index.js';
 import { embeddedDevnetConfig } from './embedded-devnet.js';
 import { createLogger } from './observability/logger.js';
 import { checkPortAvailable } from './server/port-available.js';
+import { errorMessage } from './error-message.js';
 
 const USAGE = `Usage: lasso <command> [options]
 
@@ -92,7 +93,7 @@ function parseCommandArgs<const T extends NonNullable<ParseArgsConfig['options']
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)} (lasso ${command} --help lists the options)`);
+    throw new UsageError(`${errorMessage(err)} (lasso ${command} --help lists the options)`);
   }
 }
 

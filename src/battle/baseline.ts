@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { BaselineError } from './errors.js';
 import { BATTLE_RESULT_SCHEMA, BATTLE_RESULT_SCHEMA_VERSION } from './result-types.js';
 import type { BaselineComparison, BaselineMetric, BattleResult } from './result-types.js';
+import { errorMessage } from '../error-message.js';
 
 /** `schema` of a baseline file: the headline numbers of several runs of one scenario. */
 export const BASELINE_SCHEMA = 'lasso.battle-baseline';
@@ -53,7 +54,7 @@ export async function loadBaseline(file: string): Promise<Baseline> {
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new BaselineError(`cannot read baseline ${file}: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`);
+    throw new BaselineError(`cannot read baseline ${file}: ${(err as NodeJS.ErrnoException).code ?? (errorMessage(err))}`);
   }
   const r = parsed as { schema?: unknown; schemaVersion?: unknown };
   if (r.schema === BASELINE_SCHEMA) {

@@ -15,6 +15,7 @@ import { builtInScenario, builtInScenarios } from './scenarios.js';
 import type { BattleScenario, ScenarioOverrides } from './scenario-types.js';
 import { summaryText } from './summary.js';
 import { formatDuration, parseDuration, parseRate } from './units.js';
+import { errorMessage } from '../error-message.js';
 
 export const BATTLE_USAGE = `Usage: lasso battle [--scenario NAME | --file scenario.yaml] [options]
 
@@ -186,7 +187,7 @@ async function parseCommandLine(args: string[]): Promise<Parsed> {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new BattleUsageError(`${err instanceof Error ? err.message : String(err)}\n\n${BATTLE_USAGE}`);
+    throw new BattleUsageError(`${errorMessage(err)}\n\n${BATTLE_USAGE}`);
   }
   if (values.help) return { kind: 'help' };
   if (values.list) return { kind: 'list' };
@@ -197,7 +198,7 @@ function withFlag<T>(flag: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw new BattleUsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BattleUsageError(`${flag}: ${errorMessage(err)}`);
   }
 }
 

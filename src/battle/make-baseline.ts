@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBaseline } from './baseline.js';
 import type { BattleResult } from './result-types.js';
+import { errorMessage } from '../error-message.js';
 
 export async function makeBaseline(out: string, inputs: readonly string[]): Promise<string> {
   const results = await Promise.all(inputs.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as BattleResult));
@@ -23,7 +24,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     makeBaseline(out, inputs).then(
       (file) => process.stdout.write(`wrote ${file} (${inputs.length} run${inputs.length === 1 ? '' : 's'})\n`),
       (err: unknown) => {
-        process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(`${errorMessage(err)}\n`);
         process.exitCode = 1;
       },
     );

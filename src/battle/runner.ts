@@ -23,6 +23,7 @@ import { evaluateSlos } from './slo.js';
 import { SoakSampler, analyzeSoak } from './soak.js';
 import type { SoakSample } from './soak.js';
 import { formatMs, formatPct } from './units.js';
+import { errorMessage } from '../error-message.js';
 
 export interface BattleOptions {
   scenario: BattleScenario;
@@ -96,7 +97,7 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
       arms.push(r);
       say(`[${arm}] done: ${summaryLine(r)}`);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       say(`[${arm}] could not run: ${message}`);
       arms.push(failedArm(arm, sc, message));
     }

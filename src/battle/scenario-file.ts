@@ -12,13 +12,14 @@ import type { ScenarioFileIssue } from './errors.js';
 import { DEFAULT_SEED } from './scenarios.js';
 import type { BattleScenario, ScenarioOverrides, SloSpec, SoakSpec } from './scenario-types.js';
 import { parseDuration, parseRate } from './units.js';
+import { errorMessage } from '../error-message.js';
 
 // Time fields take "500ms", "10s", "30m", "1h" or a number of milliseconds.
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
     return parseDuration(v);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
     return z.NEVER;
   }
 });
@@ -27,7 +28,7 @@ const rate = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
     return parseRate(v);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
     return z.NEVER;
   }
 });
@@ -183,7 +184,7 @@ function toScenario(f: ScenarioFile, file: string, overrides: ScenarioOverrides)
     try {
       return providerSpecs(list);
     } catch (err) {
-      issues.push({ path: 'providers', message: err instanceof Error ? err.message : String(err) });
+      issues.push({ path: 'providers', message: errorMessage(err) });
       return [];
     }
   })();

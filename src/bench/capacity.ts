@@ -19,6 +19,7 @@ import { Devnet } from '../devnet/index.js';
 import { requestTotals } from '../chaos/scenario/index.js';
 import { DEFAULT_METHOD_MIX, Workload, createHttpTarget, createRunClock, deriveSeed, devnetWorkloadChain } from '../chaos/workload/index.js';
 import type { RpcTarget, WorkloadChain } from '../chaos/workload/index.js';
+import { errorMessage } from '../error-message.js';
 
 const LASSO_BIN = fileURLToPath(new URL('../../bin/lasso.mjs', import.meta.url));
 const BLOCK_TIME_MS = 1000;
@@ -207,6 +208,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`capacity: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`capacity: ${errorMessage(err)}\n`);
   process.exitCode = 2;
 });

@@ -3,7 +3,7 @@ import type { LassoMetrics } from '../observability/metrics.js';
 /** Lifetime counts of one provider, summed over methods and transports. */
 export interface ProviderTotals {
   attempts: number;
-  /** Attempts by result: `success` or an error class (`cancelled` for hedge losers). */
+  /** Attempts by result: `success` or an error class (`cancelled` for attempts Lasso abandoned itself, such as a WebSocket channel closing under them). */
   byResult: Map<string, number>;
   /** Upstream latency histogram: upper bound in seconds (Infinity last) -> attempts at or below it (cumulative). */
   latencyBuckets: Map<number, number>;

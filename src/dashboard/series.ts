@@ -5,7 +5,7 @@ import { quantileBetween } from './metric-totals.js';
 export interface ProviderPoint {
   /** Upstream attempts in the interval. */
   attempts: number;
-  /** Failed attempts in the interval by error class (hedge losers cancelled on purpose are not errors). */
+  /** Failed attempts in the interval by error class (attempts Lasso cancelled itself are not errors). */
   errors: Record<string, number>;
   /** Upstream latency quantiles in the interval (ms); null without attempts. */
   p50: number | null;

@@ -5,6 +5,8 @@ import { privateKeyToAccount } from 'viem/accounts';
 import type { PrivateKeyAccount } from 'viem/accounts';
 import { ACCOUNT_COUNT, DEFAULT_MNEMONIC, RESERVED_ACCOUNT_INDEXES, deriveAccounts } from './accounts.js';
 import type { DevnetAccount } from './accounts.js';
+import { silentLogger } from '../observability/component-logger.js';
+import type { ComponentLogger } from '../observability/component-logger.js';
 import { AnvilProcess } from './anvil-process.js';
 import { applyBlock, findCommonAncestor, mineOn, rawTransactions, rawTxHash, readPool, txHashesOf } from './block-sync.js';
 import type { AnvilBlock } from './block-sync.js';
@@ -24,13 +26,10 @@ import { DevnetNode } from './node.js';
 import type { DevnetNodeInfo } from './node.js';
 import { AnvilRpc } from './rpc.js';
 import { SerialQueue } from './serial-queue.js';
+import { errorMessage } from '../error-message.js';
 
-/** The logger shape the devnet needs; a pino Logger fits. */
-export interface DevnetLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+/** The logger the devnet takes; a pino Logger fits, and so does `console`. */
+export type DevnetLogger = ComponentLogger;
 
 export interface DevnetOptions {
   /** Number of anvil nodes. @default 3 */
@@ -102,8 +101,6 @@ const DEPLOY_GAS = 500_000n;
 const PRIORITY_FEE = 1_000_000_000n;
 /** Reserved accounts the devnet pings from, alternating. Account 0 also deploys the emitter. */
 const PINGER_INDEXES = [0, 1] as const;
-
-const silentLogger: DevnetLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
 interface MineSpec {
   pings: number;
@@ -541,7 +538,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         this.emitNode(node);
       } catch (err) {
         // A node killed meanwhile is not news; anything else is.
-        if (node.running) this.log.warn({ node: node.id, err: errorText(err) }, 'devnet node repair failed');
+        if (node.running) this.log.warn({ node: node.id, err: errorMessage(err) }, 'devnet node repair failed');
       }
     }
   }
@@ -562,7 +559,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         this.emitNode(node);
       } catch (err) {
         // The next block tries again; a node killed meanwhile is not news.
-        if (node.running) this.log.warn({ node: node.id, err: errorText(err) }, 'devnet lagging node missed a block');
+        if (node.running) this.log.warn({ node: node.id, err: errorMessage(err) }, 'devnet lagging node missed a block');
       }
     }
   }
@@ -591,7 +588,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         this.emitNode(leader);
         lastError = err;
         if (this.stopping) throw err;
-        this.log.warn({ node: leader.id, block: parent.number + 1, err: errorText(err) }, 'devnet leader failed; trying the next node');
+        this.log.warn({ node: leader.id, block: parent.number + 1, err: errorMessage(err) }, 'devnet leader failed; trying the next node');
         continue;
       }
       leader.head = block.number;
@@ -603,7 +600,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         follower.inSync = false;
         this.emitNode(follower);
         if (result.reason instanceof DivergenceError) divergences.push(result.reason);
-        else if (follower.running) this.log.warn({ node: follower.id, block: block.number, err: errorText(result.reason) }, 'devnet node missed a block');
+        else if (follower.running) this.log.warn({ node: follower.id, block: block.number, err: errorMessage(result.reason) }, 'devnet node missed a block');
       });
       block.minedAtMs = Date.now();
       this.truth.append(block);
@@ -728,7 +725,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
       if (r.status === 'rejected' && node) {
         node.inSync = false;
         this.emitNode(node);
-        this.log.warn({ node: node.id, err: errorText(r.reason) }, 'devnet node failed the rollback');
+        this.log.warn({ node: node.id, err: errorMessage(r.reason) }, 'devnet node failed the rollback');
       }
     });
     if (results.every((r) => r.status === 'rejected')) {
@@ -800,6 +797,3 @@ function checkedLag(blocks: number): number {
   return blocks;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

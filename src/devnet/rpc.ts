@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { AnvilRpcError, AnvilTransportError } from './errors.js';
+import { errorMessage } from '../error-message.js';
 
 /**
  * Minimal JSON-RPC client for one anvil node. The devnet talks to its nodes a lot (several calls
@@ -62,7 +63,7 @@ export class AnvilRpc {
       });
       return await res.body.text();
     } catch (err) {
-      throw new AnvilTransportError(label, err instanceof Error ? err.message : String(err), { cause: err });
+      throw new AnvilTransportError(label, errorMessage(err), { cause: err });
     }
   }
 

@@ -6,7 +6,8 @@ import { Cooldown } from '../resilience/index.js';
 import { HttpUpstream } from '../transport/http-upstream.js';
 import type { HttpUpstreamOptions } from '../transport/http-upstream.js';
 import { WsUpstream } from '../transport/ws-upstream.js';
-import type { WsUpstreamLogger, WsUpstreamOptions } from '../transport/ws-upstream.js';
+import type { ComponentLogger } from '../observability/component-logger.js';
+import type { WsUpstreamOptions } from '../transport/ws-upstream.js';
 
 export type ChannelTransport = 'http' | 'ws';
 
@@ -93,5 +94,5 @@ export interface ProviderWsOptions {
   upstream?: Omit<WsUpstreamOptions, 'url' | 'name' | 'now' | 'breaker' | 'random' | 'logger'>;
   /** Random source for reconnect and breaker jitter. @default Math.random */
   random?: () => number;
-  logger?: WsUpstreamLogger;
+  logger?: ComponentLogger;
 }

@@ -1,3 +1,4 @@
+import { backoffMs } from './backoff.js';
 import type { BreakerFailureKind } from './classify.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -65,7 +66,7 @@ export class BreakerPermit {
   }
 }
 
-/** Plain-data view for /api/providers. */
+/** Plain-data view of the whole state, for tests and debugging. */
 export interface BreakerSnapshot {
   state: BreakerState;
   /** Failures per kind since the last success (only meaningful while closed). */
@@ -216,13 +217,6 @@ export class CircuitBreaker {
     if (this.#state !== 'open') this.#open(`forced_${reason}`);
   }
 
-  /** Closes the breaker and forgets the backoff (admin action). */
-  reset(): void {
-    this.#refresh();
-    if (this.#state !== 'closed') this.#close('reset');
-    else this.#resetFailures();
-  }
-
   snapshot(): BreakerSnapshot {
     this.#refresh();
     return {
@@ -266,9 +260,12 @@ export class CircuitBreaker {
     const now = this.#now();
     this.#consecutiveOpens++;
     this.#totalOpens++;
-    const base = Math.min(this.#maxRecoveryMs, this.#recoveryMs * 2 ** Math.min(this.#consecutiveOpens - 1, 52));
-    const jitter = 1 + this.#jitterRatio * (2 * this.#random() - 1);
-    this.#currentRecoveryMs = Math.max(0, Math.round(base * jitter));
+    this.#currentRecoveryMs = backoffMs(this.#consecutiveOpens - 1, {
+      baseMs: this.#recoveryMs,
+      maxMs: this.#maxRecoveryMs,
+      jitterRatio: this.#jitterRatio,
+      random: this.#random,
+    });
     this.#openedAt = now;
     this.#nextProbeAt = now + this.#currentRecoveryMs;
     this.#probe = undefined;

@@ -197,11 +197,6 @@ export function classifyOutcome(outcome: AttemptOutcome, method: string): Classi
   }
 }
 
-/** True for an attempt Lasso cancelled itself: record no evidence and settle its permit with `release`. */
-export function isCancelled(outcome: AttemptOutcome): outcome is Extract<AttemptOutcome, { type: 'cancelled' }> {
-  return outcome.type === 'cancelled';
-}
-
 /**
  * May the request move on to another provider after this attempt?
  * Deterministic answers go back to the client. Methods that are not replay-safe get one dispatch

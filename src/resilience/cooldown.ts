@@ -9,7 +9,7 @@ export interface CooldownOptions {
   now?: () => number;
 }
 
-/** Plain-data view for /api/providers. */
+/** Plain-data view of the whole state, for tests and debugging. */
 export interface CooldownSnapshot {
   coolingDown: boolean;
   /** End of the current cooldown (ms since epoch); undefined when not cooling down. */

@@ -1,4 +1,4 @@
-export { classifyOutcome, shouldFailover, breakerVerdict, isCancelled, parseRetryAfterMs } from './classify.js';
+export { classifyOutcome, shouldFailover, breakerVerdict, parseRetryAfterMs } from './classify.js';
 export type { ErrorClass, BreakerFailureKind, CapabilityKind, Classification, BreakerVerdict } from './classify.js';
 export { CircuitBreaker } from './circuit-breaker.js';
 export type { BreakerState, BreakerOptions, BreakerPermit, BreakerSnapshot, BreakerTransition } from './circuit-breaker.js';

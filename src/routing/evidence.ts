@@ -33,33 +33,6 @@ export interface EvidenceOptions {
   now?: () => number;
 }
 
-export interface MethodEvidenceSnapshot {
-  method: string;
-  /** Time-decayed mean latency of successful attempts; undefined below `minSamples`. */
-  latencyMs: number | undefined;
-  successes: number;
-  failures: number;
-  lastSeenAt: number | undefined;
-}
-
-export interface ProviderEvidenceSnapshot {
-  providerId: string;
-  /** Across all methods; undefined below `minSamples`. */
-  latencyMs: number | undefined;
-  /** Over the sliding window; undefined when the window is empty. */
-  successRate: number | undefined;
-  /** Attempts in the window behind `successRate`. */
-  windowAttempts: number;
-  inFlight: number;
-  successes: number;
-  failures: number;
-  methods: MethodEvidenceSnapshot[];
-}
-
-export interface EvidenceSnapshot {
-  providers: ProviderEvidenceSnapshot[];
-}
-
 /** Time-decayed mean with a weight cap (see EvidenceOptions). */
 class DecayedMean {
   #sum = 0;
@@ -93,8 +66,6 @@ class DecayedMean {
 interface MethodStats {
   latency: DecayedMean;
   recent: LatencyWindow;
-  successes: number;
-  failures: number;
   lastSeenAt: number | undefined;
 }
 
@@ -105,14 +76,11 @@ interface ProviderStats {
   windowAt: number[];
   windowOk: boolean[];
   windowNext: number;
-  inFlight: number;
-  successes: number;
-  failures: number;
 }
 
 /**
- * Routing evidence: latency of successful attempts per (provider, method) and per provider,
- * success rate over a sliding window and in-flight count per provider.
+ * Routing evidence: latency of successful attempts per (provider, method) and per provider
+ * (time-decayed mean, and recent quantiles per method), success rate over a sliding window per provider.
  *
  * Keys are plain ids: pass a channel id (e.g. `${providerId}/ws`) instead of a provider id to
  * keep evidence per channel. What to record is the pipeline's call; the intent is:
@@ -149,9 +117,7 @@ export class EvidenceStore {
       m.recent.add(latencyMs);
       p.latency.add(latencyMs, now, this.#halfLifeMs, this.#maxWeight);
     }
-    m.successes++;
     m.lastSeenAt = now;
-    p.successes++;
     this.#pushWindow(p, now, true);
   }
 
@@ -160,25 +126,8 @@ export class EvidenceStore {
     const now = this.#now();
     const p = this.#provider(providerId);
     const m = this.#method(p, method);
-    m.failures++;
     m.lastSeenAt = now;
-    p.failures++;
     this.#pushWindow(p, now, false);
-  }
-
-  /**
-   * Counts an attempt in flight until the returned function is called (idempotent, so a
-   * `finally` plus an early call cannot drive the count negative).
-   */
-  startAttempt(providerId: string): () => void {
-    const p = this.#provider(providerId);
-    p.inFlight++;
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      p.inFlight--;
-    };
   }
 
   /** Time-decayed mean latency of successful attempts for (provider, method); undefined = unmeasured. */
@@ -207,11 +156,6 @@ export class EvidenceStore {
     return { p50: m.recent.quantile(0.5) as number, p90: m.recent.quantile(0.9) as number, p99: m.recent.quantile(0.99) as number };
   }
 
-  /** Samples behind `latencyMs` for (provider, method). */
-  samples(providerId: string, method: string): number {
-    return this.#providers.get(providerId)?.methods.get(method)?.latency.count ?? 0;
-  }
-
   /** Time-decayed mean latency across all methods; undefined = unmeasured. */
   providerLatencyMs(providerId: string): number | undefined {
     const p = this.#providers.get(providerId);
@@ -226,44 +170,6 @@ export class EvidenceStore {
     return total === 0 ? undefined : ok / total;
   }
 
-  inFlight(providerId: string): number {
-    return this.#providers.get(providerId)?.inFlight ?? 0;
-  }
-
-  /** Drops everything known about a provider (e.g. removed from config). */
-  forget(providerId: string): void {
-    this.#providers.delete(providerId);
-  }
-
-  snapshot(): EvidenceSnapshot {
-    const providers: ProviderEvidenceSnapshot[] = [];
-    for (const [providerId, p] of this.#providers) {
-      const { ok, total } = this.#window(p);
-      const methods: MethodEvidenceSnapshot[] = [];
-      for (const [method, m] of p.methods) {
-        methods.push({
-          method,
-          latencyMs: m.latency.count >= this.#minSamples ? m.latency.value : undefined,
-          successes: m.successes,
-          failures: m.failures,
-          lastSeenAt: m.lastSeenAt,
-        });
-      }
-      methods.sort((a, b) => (a.method < b.method ? -1 : a.method > b.method ? 1 : 0));
-      providers.push({
-        providerId,
-        latencyMs: this.providerLatencyMs(providerId),
-        successRate: total === 0 ? undefined : ok / total,
-        windowAttempts: total,
-        inFlight: p.inFlight,
-        successes: p.successes,
-        failures: p.failures,
-        methods,
-      });
-    }
-    return { providers };
-  }
-
   #provider(providerId: string): ProviderStats {
     let p = this.#providers.get(providerId);
     if (p === undefined) {
@@ -273,9 +179,6 @@ export class EvidenceStore {
         windowAt: [],
         windowOk: [],
         windowNext: 0,
-        inFlight: 0,
-        successes: 0,
-        failures: 0,
       };
       this.#providers.set(providerId, p);
     }
@@ -286,7 +189,7 @@ export class EvidenceStore {
     let m = p.methods.get(method);
     if (m === undefined) {
       if (p.methods.size >= this.#maxMethods) this.#evictLeastRecent(p);
-      m = { latency: new DecayedMean(), recent: new LatencyWindow(), successes: 0, failures: 0, lastSeenAt: undefined };
+      m = { latency: new DecayedMean(), recent: new LatencyWindow(), lastSeenAt: undefined };
       p.methods.set(method, m);
     }
     return m;

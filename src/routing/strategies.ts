@@ -205,18 +205,3 @@ function roundRobin(name: 'load-balanced' | 'round-robin'): Strategy {
     },
   };
 }
-
-/**
- * Small seedable PRNG (mulberry32) for deterministic tests and reproducible battle runs.
- * Not for anything security-related.
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

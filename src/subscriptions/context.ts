@@ -1,17 +1,11 @@
 import type { SubscriptionsConfig } from '../config/schema.js';
+import { backoffMs } from '../resilience/backoff.js';
+import type { ComponentLogger } from '../observability/component-logger.js';
 import type { LassoEvents } from '../observability/events.js';
 import type { SubscriptionMetrics } from '../observability/subscription-metrics.js';
 import type { ProviderRuntime } from '../providers/provider.js';
 import type { BlockId } from './block.js';
 import type { ChainReader } from './chain-reader.js';
-
-/** Logger shape the engine needs (a pino Logger fits). */
-export interface EngineLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export type UpstreamSubscribeResult = 'ok' | 'error' | 'timeout' | 'closed';
 
@@ -28,7 +22,7 @@ export interface StreamContext {
   metrics: SubscriptionMetrics | undefined;
   /** Announces failovers, gap fills and reorgs; omit in unit tests. */
   events?: LassoEvents;
-  logger: EngineLogger;
+  logger: ComponentLogger;
   now(): number;
   /** A provider sent this head live: the head tracker learns it before its next HTTP poll. */
   observeHead(provider: ProviderRuntime, number: number): void;
@@ -38,7 +32,7 @@ export interface StreamContext {
   countSubscribe(kind: string, provider: string, result: UpstreamSubscribeResult): void;
 }
 
-/** Waits `ms`, unless `isStopped` turns true earlier (checked by the caller after waking). */
+/** Waits `ms` on a timer that does not hold the process open; callers check whether they were stopped after waking. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -48,5 +42,5 @@ export function delay(ms: number): Promise<void> {
 
 /** Retry pause for backfill reads: 25 ms doubling to 1 s. */
 export function retryDelayMs(attempt: number): number {
-  return Math.min(1_000, 25 * 2 ** Math.min(attempt, 6));
+  return backoffMs(attempt, { baseMs: 25, maxMs: 1_000 });
 }

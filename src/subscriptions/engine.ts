@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
+import type { ComponentLogger } from '../observability/component-logger.js';
 import type { SubscriptionMetrics } from '../observability/subscription-metrics.js';
 import type { ExecuteDeps } from '../pipeline/types.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { WsChannelState, WsStateChange } from '../transport/ws-upstream.js';
 import { PipelineReader } from './chain-reader.js';
 import type { ChainReader } from './chain-reader.js';
-import type { EngineLogger, StreamContext, UpstreamSubscribeResult } from './context.js';
+import type { StreamContext, UpstreamSubscribeResult } from './context.js';
 import { parseSubscriptionRequest } from './filter.js';
 import type { SubscriptionRequest } from './filter.js';
 import { HeadStream } from './head-stream.js';
@@ -20,7 +21,7 @@ export interface SubscriptionEngineDeps {
   /** Prometheus metrics; omit in unit tests. */
   metrics?: SubscriptionMetrics;
   /** @default execute.logger */
-  logger?: EngineLogger;
+  logger?: ComponentLogger;
   /** HTTP reads for backfill and polling. @default a PipelineReader over executeRequest */
   reader?: ChainReader;
   /** Client subscription id generator. @default "0x" + 32 random hex chars */

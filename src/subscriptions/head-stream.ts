@@ -9,6 +9,7 @@ import { ClientSet } from './client-set.js';
 import { delay, retryDelayMs } from './context.js';
 import type { StreamContext, UpstreamSubscribeResult } from './context.js';
 import { StreamStoppedError, UnfillableGapError } from './errors.js';
+import { errorMessage } from '../error-message.js';
 
 /** How a delivered head reached Lasso. */
 export type HeadSource = 'live' | 'backfill' | 'poll';
@@ -207,7 +208,7 @@ export class HeadStream {
       }
     } catch (err) {
       // No baseline: the first head that arrives is delivered and becomes the tip.
-      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorText(err) }, 'newHeads baseline read failed');
+      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorMessage(err) }, 'newHeads baseline read failed');
     }
     if (this.stopped) return;
     const checkEvery = Math.min(500, Math.max(10, Math.floor(config.minBlockTimeMs / 2)));
@@ -389,7 +390,7 @@ export class HeadStream {
         if (block && !this.stopped) this.enqueue({ block, source: 'poll', provider: undefined });
       }
     } catch (err) {
-      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorText(err) }, 'head poll failed');
+      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorMessage(err) }, 'head poll failed');
     } finally {
       this.pollBusy = false;
     }
@@ -401,7 +402,7 @@ export class HeadStream {
       const block = await this.ctx.reader.blockByNumber('latest');
       if (block && !this.stopped) this.enqueue({ block, source: 'backfill', provider: undefined });
     } catch (err) {
-      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorText(err) }, 'catch-up head read failed');
+      this.ctx.logger.debug({ chain: this.ctx.chain, err: errorMessage(err) }, 'catch-up head read failed');
     }
   }
 
@@ -425,7 +426,7 @@ export class HeadStream {
         } catch (err) {
           if (err instanceof StreamStoppedError) return;
           if (err instanceof UnfillableGapError) this.giveUp(item, err);
-          else this.ctx.logger.warn({ chain: this.ctx.chain, err: errorText(err) }, 'newHeads processing failed');
+          else this.ctx.logger.warn({ chain: this.ctx.chain, err: errorMessage(err) }, 'newHeads processing failed');
         }
       }
     } finally {
@@ -523,7 +524,7 @@ export class HeadStream {
         if (block) return block;
         lastError = 'not found';
       } catch (err) {
-        lastError = errorText(err);
+        lastError = errorMessage(err);
       }
       if (this.ctx.now() >= deadline) throw new UnfillableGapError('timeout', `backfill of ${what} failed: ${lastError}`);
       await delay(retryDelayMs(attempt));
@@ -582,6 +583,3 @@ export function subscribeResult(result: { ok: boolean; outcome?: { type: string 
   return 'error';
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

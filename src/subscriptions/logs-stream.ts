@@ -10,6 +10,7 @@ import { FollowedSubscription } from './followed-subscription.js';
 import type { HeadInfo, HeadListener, HeadStream } from './head-stream.js';
 import { DeliveredLogs, parseLog } from './log-entry.js';
 import type { ParsedLog } from './log-entry.js';
+import { errorMessage } from '../error-message.js';
 
 type Entry =
   /** One canonical block whose matching logs must reach clients exactly once. */
@@ -177,7 +178,7 @@ export class LogsStream implements HeadListener {
         if (this.queue[0] === entry) this.queue.shift();
       }
     } catch (err) {
-      this.ctx.logger.warn({ chain: this.ctx.chain, key: this.key, err: err instanceof Error ? err.message : String(err) }, 'logs processing failed');
+      this.ctx.logger.warn({ chain: this.ctx.chain, key: this.key, err: errorMessage(err) }, 'logs processing failed');
     } finally {
       this.pumping = false;
     }
@@ -225,7 +226,7 @@ export class LogsStream implements HeadListener {
         }
         return logs;
       } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
+        lastError = errorMessage(err);
       }
       if (this.ctx.now() >= deadline) throw new UnfillableGapError('timeout', `logs of block ${block.number} could not be read: ${lastError}`);
       await delay(retryDelayMs(attempt));

@@ -3,10 +3,14 @@ import { WebSocket } from 'ws';
 import type { RawData } from 'ws';
 import { redactUrl, redactUrlsInText } from '../config/redact.js';
 import { ResultBytes } from '../jsonrpc/result-bytes.js';
+import { silentLogger } from '../observability/component-logger.js';
+import type { ComponentLogger } from '../observability/component-logger.js';
+import { backoffMs } from '../resilience/backoff.js';
 import type { BreakerPermit, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { breakerVerdict, classifyOutcome } from '../resilience/classify.js';
 import { isErrorObject, resultOutcome } from './outcome.js';
 import type { AttemptOutcome } from './outcome.js';
+import { errorMessage } from '../error-message.js';
 
 /**
  * Where one upstream WebSocket channel stands:
@@ -23,13 +27,6 @@ export interface WsStateChange {
   to: WsChannelState;
   /** Short tag from a fixed vocabulary (`connected`, `connect_failed`, `closed_by_peer`, `heartbeat_timeout`, ...). */
   reason: string;
-}
-
-/** Minimal logger shape (a pino Logger fits). */
-export interface WsUpstreamLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
 }
 
 export interface WsUpstreamOptions {
@@ -63,7 +60,7 @@ export interface WsUpstreamOptions {
    * (a pong is a successful probe); a lost connection or a missed pong opens it at once.
    */
   breaker?: CircuitBreaker;
-  logger?: WsUpstreamLogger;
+  logger?: ComponentLogger;
 }
 
 /** Receives the notifications of one upstream subscription. Called synchronously, in arrival order. */
@@ -117,7 +114,6 @@ interface SubscriptionEntry extends UpstreamSubscription {
   end(reason: string): void;
 }
 
-const silentLogger: WsUpstreamLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined };
 
 /** Outcome for a request that could not be written because no connection is open. */
 const NOT_OPEN: AttemptOutcome = { type: 'network', code: 'WS_NOT_OPEN', neverSent: true };
@@ -140,7 +136,7 @@ export class WsUpstream extends EventEmitter<{ state: [WsStateChange] }> {
   private readonly url: string;
   private readonly opts: Required<Omit<WsUpstreamOptions, 'breaker' | 'logger' | 'url' | 'name'>>;
   private readonly breaker: CircuitBreaker | undefined;
-  private readonly log: WsUpstreamLogger;
+  private readonly log: ComponentLogger;
 
   private socket: WebSocket | undefined;
   private currentState: WsChannelState = 'idle';
@@ -382,11 +378,12 @@ export class WsUpstream extends EventEmitter<{ state: [WsStateChange] }> {
   private scheduleReconnect(reason: string): void {
     if (this.currentState === 'closed') return;
     this.connectedSince = undefined;
-    const exponent = Math.min(this.failures, 30);
-    this.failures++;
-    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectBaseMs * 2 ** exponent);
-    const jitter = 1 + this.opts.reconnectJitterRatio * (2 * this.opts.random() - 1);
-    const delay = Math.max(0, Math.round(base * jitter));
+    const delay = backoffMs(this.failures++, {
+      baseMs: this.opts.reconnectBaseMs,
+      maxMs: this.opts.reconnectMaxMs,
+      jitterRatio: this.opts.reconnectJitterRatio,
+      random: this.opts.random,
+    });
     this.setState('backoff', reason);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
     this.reconnectTimer.unref();
@@ -603,6 +600,5 @@ function rawToString(data: RawData): string {
 
 /** Error text safe to log: ws and Node errors can quote the URL. */
 function describeError(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return redactUrlsInText(text).slice(0, 200);
+  return redactUrlsInText(errorMessage(err)).slice(0, 200);
 }

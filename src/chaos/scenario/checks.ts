@@ -7,6 +7,7 @@ import type { ProviderMonitor } from './monitor.js';
 import type { MetricSample } from './prometheus.js';
 import type { ChaosEventRecord } from './timeline.js';
 import type { ScenarioResult } from './types.js';
+import { errorMessage } from '../../error-message.js';
 
 /** What a check can look at. Checks run after the workload, while the cluster still runs. */
 export interface CheckContext {
@@ -59,7 +60,7 @@ export async function runChecks(checks: readonly ScenarioCheck[], ctx: CheckCont
       const v = await c.check(ctx);
       out.push(typeof v === 'boolean' ? { name: c.name, passed: v } : { name: c.name, ...v });
     } catch (err) {
-      out.push({ name: c.name, passed: false, error: err instanceof Error ? err.message : String(err) });
+      out.push({ name: c.name, passed: false, error: errorMessage(err) });
     }
   }
   return out;

@@ -7,6 +7,7 @@ import { createPrng } from '../prng.js';
 import { deriveSeed } from '../workload/seed.js';
 import { ScenarioConfigError, ScenarioSetupError } from './errors.js';
 import { ProviderFaults } from './provider-faults.js';
+import { errorMessage } from '../../error-message.js';
 
 /** One provider of a scenario: a devnet node behind its own fault proxy. */
 export interface ProviderSpec {
@@ -153,7 +154,7 @@ export async function startScenarioCluster(options: ScenarioClusterOptions): Pro
   } catch (err) {
     await closeAll(lasso, proxies, devnet);
     if (err instanceof ScenarioConfigError) throw err;
-    throw new ScenarioSetupError(`scenario environment failed to start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new ScenarioSetupError(`scenario environment failed to start: ${errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -186,7 +187,7 @@ function buildLassoConfig(chain: string, chainId: number, providers: ScenarioPro
     // JSON is YAML: the public config parser validates overrides with the same messages as a file.
     return parseConfigText(JSON.stringify(raw), {}, 'scenario config');
   } catch (err) {
-    throw new ScenarioConfigError(err instanceof Error ? err.message : String(err));
+    throw new ScenarioConfigError(errorMessage(err));
   }
 }
 

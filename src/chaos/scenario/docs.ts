@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SCENARIO_RESULT_SCHEMA, SCENARIO_RESULT_SCHEMA_VERSION } from './types.js';
 import type { ScenarioResult } from './types.js';
+import { errorMessage } from '../../error-message.js';
 
 /** A file that is not a scenario result of a version this code reads. */
 export class ScenarioResultFormatError extends Error {
@@ -22,7 +23,7 @@ export async function readScenarioResult(file: string): Promise<ScenarioResult> 
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new ScenarioResultFormatError(file, `not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new ScenarioResultFormatError(file, `not JSON (${errorMessage(err)})`);
   }
   const r = parsed as Partial<ScenarioResult>;
   if (r.schema !== SCENARIO_RESULT_SCHEMA) throw new ScenarioResultFormatError(file, `schema is ${JSON.stringify(r.schema)}, expected ${SCENARIO_RESULT_SCHEMA}`);
@@ -173,7 +174,7 @@ if (invokedDirectly) {
   generateScenarioDocs({ resultsDir, outFile }).then(
     ({ scenarios }) => console.log(`wrote ${outFile} from ${scenarios} scenario result(s) in ${resultsDir}`),
     (err: unknown) => {
-      console.error(err instanceof Error ? err.message : String(err));
+      console.error(errorMessage(err));
       process.exitCode = 1;
     },
   );

@@ -28,6 +28,7 @@ import { ChaosTimeline, serializeEntry, validateTimeline } from './timeline.js';
 import type { ChaosEntry, ChaosEventRecord } from './timeline.js';
 import { SCENARIO_RESULT_SCHEMA, SCENARIO_RESULT_SCHEMA_VERSION } from './types.js';
 import type { ScenarioResult, SubscriptionResult } from './types.js';
+import { errorMessage } from '../../error-message.js';
 
 /** WebSocket subscribers that run alongside the HTTP workload and are checked against the ground truth. */
 export interface SubscriptionSpec {
@@ -318,7 +319,7 @@ async function startProbes(specs: readonly SubscriptionSpec[], cluster: Scenario
       try {
         await probe.start();
       } catch (err) {
-        throw new ScenarioSetupError(`subscription probe ${name} could not subscribe: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        throw new ScenarioSetupError(`subscription probe ${name} could not subscribe: ${errorMessage(err)}`, { cause: err });
       }
       out.push({ probe, spec, filter, headAtSubscribe: cluster.devnet.canonical.head() });
     }

@@ -4,6 +4,7 @@ import { createPrng } from '../prng.js';
 import type { RunClock } from '../workload/clock.js';
 import type { ScenarioCluster } from './cluster.js';
 import { ScenarioConfigError } from './errors.js';
+import { errorMessage } from '../../error-message.js';
 
 /** Provider ids, or `'all'`. */
 export type ChaosTarget = string | readonly string[];
@@ -80,7 +81,7 @@ export function validateTimeline(entries: readonly ChaosEntry[], providerIds: re
         try {
           parseFaultRules(Array.isArray(e.fault) ? e.fault : [e.fault]);
         } catch (err) {
-          throw new ScenarioConfigError(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+          throw new ScenarioConfigError(`${where}: ${errorMessage(err)}`);
         }
         if (e.durationMs !== undefined && !(e.durationMs > 0)) throw new ScenarioConfigError(`${where}: durationMs must be > 0`);
         break;
@@ -189,7 +190,7 @@ export class ChaosTimeline {
       try {
         await fn();
       } catch (err) {
-        record.error = err instanceof Error ? err.message : String(err);
+        record.error = errorMessage(err);
       } finally {
         record.doneMs = round(this.clock.now());
       }

@@ -222,7 +222,7 @@ describe('CircuitBreaker: stale permits', () => {
   });
 });
 
-describe('CircuitBreaker: forceOpen, reset, snapshot', () => {
+describe('CircuitBreaker: forceOpen, snapshot', () => {
   it('forceOpen opens from closed and half-open, and is idempotent while open', () => {
     const { breaker, clock, transitions } = setup();
     breaker.forceOpen('ws_drop');
@@ -235,15 +235,6 @@ describe('CircuitBreaker: forceOpen, reset, snapshot', () => {
     breaker.forceOpen('ws_drop');
     expect(breaker.nextProbeAt).toBe(clock.t + 20_000);
     expect(transitions.map((t) => t.reason)).toEqual(['forced_ws_drop', 'recovery_elapsed', 'forced_ws_drop']);
-  });
-
-  it('reset closes and forgets the backoff', () => {
-    const { breaker, fail, clock } = setup();
-    fail('timeout', 2);
-    breaker.reset();
-    expect(breaker.state).toBe('closed');
-    fail('timeout', 2);
-    expect(breaker.nextProbeAt).toBe(clock.t + 10_000);
   });
 
   it('snapshot is plain data', () => {

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import {
   breakerVerdict,
   classifyOutcome,
-  isCancelled,
   parseRetryAfterMs,
   shouldFailover,
 } from '../../../src/resilience/index.js';
@@ -60,7 +59,6 @@ describe('classifyOutcome: transport-level outcomes', () => {
     const outcome: AttemptOutcome = { type: 'cancelled' };
     const c = classify(outcome);
     expect(c).toEqual({ errorClass: 'deterministic', cancelled: true, reason: 'cancelled' });
-    expect(isCancelled(outcome)).toBe(true);
     expect(breakerVerdict(c)).toBe('neutral');
     expect(shouldFailover(c, true, outcome)).toBe(false);
   });

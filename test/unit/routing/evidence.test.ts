@@ -14,7 +14,6 @@ describe('EvidenceStore: latency', () => {
     evidence.recordSuccess('a', 'eth_call', 10);
     evidence.recordSuccess('a', 'eth_call', 20);
     expect(evidence.latencyMs('a', 'eth_call')).toBeUndefined();
-    expect(evidence.samples('a', 'eth_call')).toBe(2);
     evidence.recordSuccess('a', 'eth_call', 30);
     expect(evidence.latencyMs('a', 'eth_call')).toBeCloseTo(20, 10);
     expect(evidence.latencyMs('a', 'eth_getBalance')).toBeUndefined();
@@ -71,7 +70,7 @@ describe('EvidenceStore: latency', () => {
   });
 });
 
-describe('EvidenceStore: success rate and in-flight', () => {
+describe('EvidenceStore: success rate', () => {
   it('computes the success rate over the last N attempts', () => {
     const { evidence } = setup({ windowSize: 10 });
     expect(evidence.successRate('a')).toBeUndefined();
@@ -93,22 +92,9 @@ describe('EvidenceStore: success rate and in-flight', () => {
     clock.t += 30_000;
     expect(evidence.successRate('a')).toBeUndefined();
   });
-
-  it('tracks in-flight attempts with idempotent end functions', () => {
-    const { evidence } = setup();
-    const end1 = evidence.startAttempt('a');
-    const end2 = evidence.startAttempt('a');
-    expect(evidence.inFlight('a')).toBe(2);
-    end1();
-    end1();
-    expect(evidence.inFlight('a')).toBe(1);
-    end2();
-    expect(evidence.inFlight('a')).toBe(0);
-    expect(evidence.inFlight('unknown')).toBe(0);
-  });
 });
 
-describe('EvidenceStore: bounds and snapshot', () => {
+describe('EvidenceStore: bounds', () => {
   it('bounds methods per provider, dropping the least recently seen', () => {
     const { evidence, clock } = setup({ maxMethodsPerProvider: 2, minSamples: 1 });
     evidence.recordSuccess('a', 'm1', 1);
@@ -121,33 +107,6 @@ describe('EvidenceStore: bounds and snapshot', () => {
     expect(evidence.latencyMs('a', 'm2')).toBeUndefined();
     expect(evidence.latencyMs('a', 'm1')).toBe(1);
     expect(evidence.latencyMs('a', 'm3')).toBe(3);
-  });
-
-  it('snapshots plain data and forgets providers', () => {
-    const { evidence, clock } = setup({ minSamples: 1 });
-    evidence.recordSuccess('a', 'eth_call', 10);
-    evidence.recordFailure('a', 'eth_blockNumber');
-    const end = evidence.startAttempt('a');
-    expect(evidence.snapshot()).toEqual({
-      providers: [
-        {
-          providerId: 'a',
-          latencyMs: 10,
-          successRate: 0.5,
-          windowAttempts: 2,
-          inFlight: 1,
-          successes: 1,
-          failures: 1,
-          methods: [
-            { method: 'eth_blockNumber', latencyMs: undefined, successes: 0, failures: 1, lastSeenAt: clock.t },
-            { method: 'eth_call', latencyMs: 10, successes: 1, failures: 0, lastSeenAt: clock.t },
-          ],
-        },
-      ],
-    });
-    end();
-    evidence.forget('a');
-    expect(evidence.snapshot()).toEqual({ providers: [] });
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { estimateTail, isSaturated, scoreCandidate, tailCostMs } from '../../../src/routing/score.js';
 import type { ScoreEvidence } from '../../../src/routing/score.js';
-import { createStrategy, seededRandom } from '../../../src/routing/index.js';
+import { createPrng } from '../../../src/chaos/prng.js';
+import { createStrategy } from '../../../src/routing/index.js';
 import type { RankCandidate } from '../../../src/routing/index.js';
 
 const steady = (ms: number, jitter = 0): ScoreEvidence['latency'] => ({ p50: ms, p90: ms + jitter * 0.8, p99: ms + jitter });
@@ -51,20 +52,20 @@ describe('best', () => {
   };
 
   it('sends every request to the best scored provider and keeps the others in score order behind it', () => {
-    const strategy = createStrategy('best', { random: seededRandom(1) });
+    const strategy = createStrategy('best', { random: createPrng(1).next });
     const cs = [cand('slow', { latency: steady(25, 3) }), cand('fast', { latency: steady(5, 3) }), cand('mid', { latency: steady(15, 3) })];
     expect(share((c) => strategy.order(c), cs)).toEqual({ fast: 2000 });
     expect(strategy.order(cs).map((c) => c.providerId)).toEqual(['fast', 'mid', 'slow']);
   });
 
   it('prefers a provider with a steady tail over one with a slightly better median and a bad tail', () => {
-    const strategy = createStrategy('best', { random: seededRandom(2) });
+    const strategy = createStrategy('best', { random: createPrng(2).next });
     const cs = [cand('spiky', { latency: { p50: 8, p90: 40, p99: 300 } }), cand('steady', { latency: { p50: 12, p90: 14, p99: 16 } })];
     expect(strategy.order(cs)[0]?.providerId).toBe('steady');
   });
 
   it('shares traffic between providers within the tie margin', () => {
-    const strategy = createStrategy('best', { random: seededRandom(3) });
+    const strategy = createStrategy('best', { random: createPrng(3).next });
     const firsts = share((c) => strategy.order(c), [cand('a', { latency: steady(10) }), cand('b', { latency: steady(10.5) }), cand('c', { latency: steady(30) })]);
     expect(firsts.c).toBeUndefined();
     expect(firsts.a).toBeGreaterThan(800);
@@ -72,7 +73,7 @@ describe('best', () => {
   });
 
   it('sheds to the next best when the best is saturated, and back when it is not', () => {
-    const strategy = createStrategy('best', { random: seededRandom(4) });
+    const strategy = createStrategy('best', { random: createPrng(4).next });
     const fast = (inFlight: number): RankCandidate => cand('fast', { latency: steady(5), inFlight, capacity: 8 });
     const other = cand('second', { latency: steady(15), capacity: 8 });
     expect(strategy.order([fast(8), other]).map((c) => c.providerId)).toEqual(['second', 'fast']);
@@ -80,13 +81,13 @@ describe('best', () => {
   });
 
   it('avoids a failing or lagging provider even when it is the fastest', () => {
-    const strategy = createStrategy('best', { random: seededRandom(5) });
+    const strategy = createStrategy('best', { random: createPrng(5).next });
     expect(strategy.order([cand('fast', { latency: steady(5), errorRate: 0.2 }), cand('ok', { latency: steady(15) })])[0]?.providerId).toBe('ok');
     expect(strategy.order([cand('fast', { latency: steady(5), lagBlocks: 2 }), cand('ok', { latency: steady(15) })])[0]?.providerId).toBe('ok');
   });
 
   it('puts unmeasured providers right after the best (its failover target), and uses priority when nothing is measured', () => {
-    const strategy = createStrategy('best', { random: seededRandom(6) });
+    const strategy = createStrategy('best', { random: createPrng(6).next });
     const order = strategy.order([cand('slow', { latency: steady(30) }), cand('new', { latency: undefined }), cand('fast', { latency: steady(5) })]);
     expect(order.map((c) => c.providerId)).toEqual(['fast', 'new', 'slow']);
     const none = strategy.order([cand('b', { latency: undefined }, 2), cand('a', { latency: undefined }, 1)]);
@@ -94,7 +95,7 @@ describe('best', () => {
   });
 
   it('falls back to latencyMs when a candidate carries no evidence', () => {
-    const strategy = createStrategy('best', { random: seededRandom(7) });
+    const strategy = createStrategy('best', { random: createPrng(7).next });
     const order = strategy.order([
       { providerId: 'b', priority: 1, latencyMs: 20 },
       { providerId: 'a', priority: 1, latencyMs: 5 },

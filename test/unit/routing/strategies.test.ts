@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createStrategy, isStrategyName, seededRandom, STRATEGY_NAMES } from '../../../src/routing/index.js';
+import { createPrng } from '../../../src/chaos/prng.js';
+import { createStrategy, isStrategyName, STRATEGY_NAMES } from '../../../src/routing/index.js';
 import type { RankCandidate } from '../../../src/routing/index.js';
 
 const FC = { seed: 20240601, numRuns: 200 } as const;
@@ -29,7 +30,7 @@ function shuffled<T>(xs: readonly T[], random: () => number): T[] {
 
 describe('all strategies', () => {
   it.each(STRATEGY_NAMES)('%s returns a permutation of its input and does not mutate it', (name) => {
-    const strategy = createStrategy(name, { random: seededRandom(7) });
+    const strategy = createStrategy(name, { random: createPrng(7).next });
     expect(strategy.name).toBe(name);
     fc.assert(
       fc.property(candidatesArb, (candidates) => {
@@ -53,7 +54,7 @@ describe('all strategies', () => {
 });
 
 describe('priority', () => {
-  const strategy = createStrategy('priority', { random: seededRandom(1) });
+  const strategy = createStrategy('priority', { random: createPrng(1).next });
 
   it('orders by priority ascending, ties by id, whatever the input order', () => {
     fc.assert(
@@ -64,7 +65,7 @@ describe('priority', () => {
           const b = out[i] as RankCandidate;
           expect(a.priority < b.priority || (a.priority === b.priority && a.providerId < b.providerId)).toBe(true);
         }
-        expect(ids(strategy.order(shuffled(candidates, seededRandom(seed))))).toEqual(ids(out));
+        expect(ids(strategy.order(shuffled(candidates, createPrng(seed).next)))).toEqual(ids(out));
       }),
       FC,
     );
@@ -73,18 +74,18 @@ describe('priority', () => {
 
 describe('fastest', () => {
   it('orders measured candidates by latency, ties by priority then id', () => {
-    const strategy = createStrategy('fastest', { random: seededRandom(3) });
+    const strategy = createStrategy('fastest', { random: createPrng(3).next });
     const out = strategy.order([cand('c', 30), cand('b', 10, 2), cand('a', 10, 2), cand('d', 10, 1), cand('e', 5)]);
     expect(ids(out)).toEqual(['e', 'd', 'a', 'b', 'c']);
   });
 
   it('uses priority order when nothing is measured yet', () => {
-    const strategy = createStrategy('fastest', { random: seededRandom(3) });
+    const strategy = createStrategy('fastest', { random: createPrng(3).next });
     expect(ids(strategy.order([cand('x', undefined, 3), cand('y', undefined, 1), cand('z', undefined, 2)]))).toEqual(['y', 'z', 'x']);
   });
 
   it('puts an unmeasured candidate first with the explore probability, otherwise right after the fastest', () => {
-    const strategy = createStrategy('fastest', { random: seededRandom(11), exploreProbability: 0.2 });
+    const strategy = createStrategy('fastest', { random: createPrng(11).next, exploreProbability: 0.2 });
     const candidates = [cand('slow', 50), cand('new', undefined), cand('fast', 10)];
     let explored = 0;
     const draws = 10_000;
@@ -102,7 +103,7 @@ describe('fastest', () => {
   });
 
   it('spreads exploration over several unmeasured candidates', () => {
-    const strategy = createStrategy('fastest', { random: seededRandom(5), exploreProbability: 1 });
+    const strategy = createStrategy('fastest', { random: createPrng(5).next, exploreProbability: 1 });
     const firsts = new Map<string, number>();
     for (let i = 0; i < 3_000; i++) {
       const first = strategy.order([cand('m', 10), cand('u1', undefined), cand('u2', undefined), cand('u3', undefined)])[0]?.providerId ?? '';
@@ -115,7 +116,7 @@ describe('fastest', () => {
 
 describe('latency-weighted', () => {
   it('gives first place in proportion to (best/latency)^3, unmeasured counting as the best', () => {
-    const strategy = createStrategy('latency-weighted', { random: seededRandom(99) });
+    const strategy = createStrategy('latency-weighted', { random: createPrng(99).next });
     const candidates = [cand('a', 10), cand('b', 20), cand('c', 40), cand('u', undefined)];
     const weights: Record<string, number> = { a: 1, b: 1 / 8, c: 1 / 64, u: 1 };
     const total = Object.values(weights).reduce((x, y) => x + y, 0);
@@ -143,7 +144,7 @@ describe('latency-weighted', () => {
         fc.array(fc.double({ min: 1.5, max: 10, noNaN: true }), { minLength: 1, maxLength: 4 }),
         fc.integer(),
         (base, ratios, seed) => {
-          const strategy = createStrategy('latency-weighted', { random: seededRandom(seed) });
+          const strategy = createStrategy('latency-weighted', { random: createPrng(seed).next });
           const candidates = [cand('fast', base), ...ratios.map((r, i) => cand(`slow${i}`, base * r))];
           const total = candidates.reduce((sum, c) => sum + (base / (c.latencyMs as number)) ** 3, 0);
           const draws = 4_000;
@@ -165,7 +166,7 @@ describe('latency-weighted', () => {
   });
 
   it('is uniform when nothing is measured, and survives zero latencies', () => {
-    const strategy = createStrategy('latency-weighted', { random: seededRandom(4) });
+    const strategy = createStrategy('latency-weighted', { random: createPrng(4).next });
     const counts = new Map<string, number>();
     for (let i = 0; i < 6_000; i++) {
       const first = strategy.order([cand('a', undefined), cand('b', undefined), cand('c', undefined)])[0]?.providerId as string;
@@ -177,7 +178,7 @@ describe('latency-weighted', () => {
 
   it('is deterministic for a seeded random source', () => {
     const run = () => {
-      const strategy = createStrategy('latency-weighted', { random: seededRandom(123) });
+      const strategy = createStrategy('latency-weighted', { random: createPrng(123).next });
       return Array.from({ length: 50 }, () => ids(strategy.order([cand('a', 10), cand('b', 12), cand('c', 15)])).join(''));
     };
     expect(run()).toEqual(run());
@@ -188,9 +189,9 @@ describe('round-robin / load-balanced', () => {
   it.each(['round-robin', 'load-balanced'] as const)('%s puts each provider first equally often, whatever the input order', (name) => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 20 }), fc.integer(), (n, k, seed) => {
-        const strategy = createStrategy(name, { random: seededRandom(seed) });
+        const strategy = createStrategy(name, { random: createPrng(seed).next });
         const candidates = Array.from({ length: n }, (_, i) => cand(`p${i}`, i * 10, i % 2));
-        const shuffle = seededRandom(seed ^ 0x5bd1e995);
+        const shuffle = createPrng(seed ^ 0x5bd1e995).next;
         const firsts = new Map<string, number>();
         for (let i = 0; i < k * n; i++) {
           const first = strategy.order(shuffled(candidates, shuffle))[0]?.providerId as string;
@@ -204,14 +205,14 @@ describe('round-robin / load-balanced', () => {
   });
 
   it('rotates a canonical order by one each call', () => {
-    const strategy = createStrategy('round-robin', { random: seededRandom(0) });
+    const strategy = createStrategy('round-robin', { random: createPrng(0).next });
     const cs = [cand('b', 1), cand('a', 2), cand('c', 3)];
     expect([0, 1, 2, 3].map(() => ids(strategy.order(cs)).join(''))).toEqual(['abc', 'bca', 'cab', 'abc']);
   });
 
   it('keeps a separate counter per instance', () => {
-    const a = createStrategy('round-robin', { random: seededRandom(0) });
-    const b = createStrategy('round-robin', { random: seededRandom(0) });
+    const a = createStrategy('round-robin', { random: createPrng(0).next });
+    const b = createStrategy('round-robin', { random: createPrng(0).next });
     a.order([cand('x', 1), cand('y', 1)]);
     expect(ids(b.order([cand('x', 1), cand('y', 1)]))).toEqual(['x', 'y']);
   });
@@ -219,14 +220,14 @@ describe('round-robin / load-balanced', () => {
 
 describe('seededRandom', () => {
   it('is reproducible and stays in [0, 1)', () => {
-    const a = seededRandom(42);
-    const b = seededRandom(42);
+    const a = createPrng(42).next;
+    const b = createPrng(42).next;
     for (let i = 0; i < 1_000; i++) {
       const x = a();
       expect(x).toBe(b());
       expect(x).toBeGreaterThanOrEqual(0);
       expect(x).toBeLessThan(1);
     }
-    expect(seededRandom(1)()).not.toBe(seededRandom(2)());
+    expect(createPrng(1).next()).not.toBe(createPrng(2).next());
   });
 });

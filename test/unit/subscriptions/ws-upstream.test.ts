@@ -249,7 +249,7 @@ describe('WsUpstream', () => {
     n.handler = () => undefined;
     const lines: string[] = [];
     const log = (obj: object, msg?: string) => lines.push(`${msg} ${JSON.stringify(obj)}`);
-    const ws = upstream(n.url('/v3/SECRETKEY0123456789abcdef'), { logger: { debug: log, info: log, warn: log } });
+    const ws = upstream(n.url('/v3/SECRETKEY0123456789abcdef'), { logger: { debug: log, info: log, warn: log, error: log } });
     expect(ws.displayUrl).not.toContain('SECRETKEY');
     await ws.waitOpen(2_000);
     n.dropAll();
