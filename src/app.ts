@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { LassoConfig } from './config/index.js';
 import { Dashboard } from './dashboard/dashboard.js';
+import { FilterService } from './filters/filter-service.js';
+import { FilterMetrics } from './observability/filter-metrics.js';
 import { LassoEvents } from './observability/events.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
@@ -98,6 +100,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const healthSources: HealthSource[] = [() => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : [])];
   const loopLag = new LoopLagMonitor();
   loopLag.start();
+  const filters = new FilterService(config.filters, { execute: { metrics, logger, loopLag }, metrics: new FilterMetrics(metrics.registry), ...(redis && { redis }), ...(options.now && { now: options.now }) });
   const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
   const dashboard = new Dashboard({ chains, metrics, events, logger, subscriptions: (chain) => subscriptionServices.get(chain), ...(options.now && { now: options.now }) });
   const server: Server = createHttpFront(config.server, {
@@ -106,6 +109,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     metrics,
     logger,
     loopLag,
+    filters,
     frontDoor,
     healthSources,
     dashboard,
@@ -119,7 +123,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const ws = attachWsFront(
     server,
     { ...config.server.websocket, maxBatchSize: config.server.maxBatchSize, requestTimeoutMs: config.server.requestTimeoutMs },
-    { chains, metrics, wsMetrics: new WsMetrics(metrics.registry), logger, loopLag, frontDoor, subscriptions: (chain) => subscriptionServices.get(chain) },
+    { chains, metrics, wsMetrics: new WsMetrics(metrics.registry), logger, loopLag, filters, frontDoor, subscriptions: (chain) => subscriptionServices.get(chain) },
   );
   const host = config.server.host;
   const port = await listen(server, host, options.port ?? config.server.port);
@@ -165,6 +169,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
       });
       await Promise.all([...subscriptionServices.values()].map((s) => s.close()));
       await Promise.all(runtimes.map((c) => c.close()));
+      filters.close();
       loopLag.stop();
       await redis?.close();
     },

@@ -140,6 +140,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 1 && section === 'logging') return KNOWN_KEYS.logging;
   if (path.length === 1 && section === 'sharedState') return KNOWN_KEYS.sharedState;
   if (path.length === 1 && section === 'limits') return KNOWN_KEYS.limits;
+  if (path.length === 1 && section === 'filters') return KNOWN_KEYS.filters;
   if (section === 'server' && path.length === 2 && path[1] === 'auth') return KNOWN_KEYS.auth;
   if (section === 'server' && path.length === 2 && path[1] === 'cors') return KNOWN_KEYS.cors;
   if (section === 'server' && path.length === 4 && path[1] === 'auth' && path[2] === 'keys') return KNOWN_KEYS.apiKey;

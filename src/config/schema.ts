@@ -4,6 +4,7 @@
  * live in ./checks.ts so that they are reported even when other fields are invalid.
  */
 import { z } from 'zod';
+import { DEFAULT_FILTER_IDLE_TIMEOUT_MS, DEFAULT_FILTER_MAX_PER_CLIENT } from '../filters/defaults.js';
 import { trustedProxyProblem } from '../front-door/client-ip.js';
 import { applyChainPreset, CHAIN_PRESET_NAMES } from './presets.js';
 import type { ChainPresetName } from './presets.js';
@@ -196,9 +197,17 @@ export const LimitsSchema = z.strictObject({
   maxUpstreamResponseBytes: int(1024).default(DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES),
 });
 
+/** Filters Lasso emulates (eth_newFilter, eth_newBlockFilter, ...), on every chain. */
+export const FiltersSchema = z.strictObject({
+  /** A filter not polled for this long is removed, in ms. @default 300000 */
+  idleTimeoutMs: int(1000).default(DEFAULT_FILTER_IDLE_TIMEOUT_MS),
+  /** Most filters installed at once per API key (per client address without keys). @default 256 */
+  maxPerClient: int(1).default(DEFAULT_FILTER_MAX_PER_CLIENT),
+});
+
 /** State shared by replicas. */
 export const SharedStateSchema = z.strictObject({
-  /** One Redis shared by every replica: rate limits and the highest answered head per chain. */
+  /** One Redis shared by every replica: rate limits, the highest answered head per chain, and filters. */
   redis: z
     .strictObject({
       /** redis:// or rediss:// URL. Secret: only ever shown redacted. */
@@ -410,6 +419,8 @@ export const LassoConfigSchema = z.strictObject({
   /** State shared between replicas (Redis). */
   sharedState: SharedStateSchema.prefault({}),
   limits: LimitsSchema.prefault({}),
+  /** Filters emulated by Lasso. */
+  filters: FiltersSchema.prefault({}),
   /** Chains by name (the name is the URL segment: /rpc/:chain). At least one. */
   chains: z.record(z.string(), ChainSchema),
 });
@@ -428,6 +439,7 @@ export type RateLimitConfig = z.output<typeof RateLimitSchema>;
 export type MethodRulesConfig = z.output<typeof MethodRulesSchema>;
 export type CorsConfig = ServerConfig['cors'];
 export type SharedStateConfig = LassoConfig['sharedState'];
+export type FiltersConfig = LassoConfig['filters'];
 export type RedisConfig = NonNullable<SharedStateConfig['redis']>;
 export type LogLevel = LoggingConfig['level'];
 export type ChainConfig = z.output<typeof ChainSchema>;
@@ -442,6 +454,7 @@ export const KNOWN_KEYS = {
   root: Object.keys(LassoConfigSchema.shape),
   server: Object.keys(ServerSchema.shape),
   limits: Object.keys(LimitsSchema.shape),
+  filters: Object.keys(FiltersSchema.shape),
   websocket: Object.keys(WebSocketSchema.shape),
   logging: Object.keys(LoggingSchema.shape),
   auth: Object.keys(AuthSchema.shape),

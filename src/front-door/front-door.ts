@@ -67,6 +67,14 @@ export interface FrontDoorDeps {
 }
 
 const ANONYMOUS = 'anonymous';
+
+/**
+ * Who a request comes from, for state Lasso keeps per client (filters): the key's limiter subject,
+ * else the client's address (the socket's own when Lasso runs open, without an auth policy).
+ */
+export function clientIdentity(client: Client, req: IncomingMessage): string {
+  return client.subject !== '' ? client.subject : `ip:${req.socket.remoteAddress ?? 'unknown'}`;
+}
 const everyMethod: MethodMatcher = () => true;
 const everyChain = (): boolean => true;
 

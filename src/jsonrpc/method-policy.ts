@@ -17,6 +17,11 @@ export interface MethodPolicyOptions {
    * @default 'http'
    */
   transport?: 'http' | 'ws';
+  /**
+   * Lasso answers the filter methods itself (reported as `filter: true`); without it they are
+   * refused. @default false
+   */
+  filters?: boolean;
 }
 
 export interface MethodPolicy {
@@ -34,6 +39,8 @@ export interface MethodPolicy {
   timeoutMs: number;
   /** True for eth_subscribe / eth_unsubscribe over WebSocket: route to the subscription layer. */
   subscription?: boolean;
+  /** True for the filter methods when Lasso answers them: route to the filter service, not upstream. */
+  filter?: boolean;
 }
 
 // --- Refused methods ----------------------------------------------------------------------------
@@ -51,8 +58,9 @@ const KEY_PREFIXES = ['eth_signTypedData', 'personal_'] as const;
 
 /**
  * Filters live in one upstream node's memory; Lasso spreads requests over several nodes, so a
- * filter id from one would be unknown to the next ("filter not found", intermittently). Refusing
- * clearly is better: clients such as viem fall back to eth_getLogs polling.
+ * filter id from one would be unknown to the next ("filter not found", intermittently). Lasso
+ * emulates them from its own view of the chain; where it does not, they are refused clearly
+ * (clients such as viem then fall back to eth_getLogs polling).
  */
 const FILTER_METHODS: ReadonlySet<string> = new Set([
   'eth_newFilter',
@@ -148,7 +156,7 @@ export function defaultMethodTimeoutMs(method: string): number {
 
 // --- The one question the pipeline asks ---------------------------------------------------------
 
-function refusalFor(method: string, transport: 'http' | 'ws'): RpcError | undefined {
+function refusalFor(method: string, transport: 'http' | 'ws', filters: boolean): RpcError | undefined {
   if (KEY_METHODS.has(method) || KEY_PREFIXES.some((p) => method.startsWith(p))) {
     return new RpcError(
       RpcErrorCode.MethodNotFound,
@@ -158,7 +166,7 @@ function refusalFor(method: string, transport: 'http' | 'ws'): RpcError | undefi
   if (method.startsWith('rpc.')) {
     return new RpcError(RpcErrorCode.MethodNotFound, `${method}: method names starting with "rpc." are reserved by JSON-RPC 2.0`);
   }
-  if (FILTER_METHODS.has(method)) {
+  if (!filters && FILTER_METHODS.has(method)) {
     return new RpcError(
       RpcErrorCode.MethodNotFound,
       `${method} is not supported: filters live on a single upstream node and Lasso spreads requests over several. Poll with eth_getLogs / eth_blockNumber, or use eth_subscribe over a WebSocket: /ws/rpc/:chain`,
@@ -179,8 +187,9 @@ export function methodPolicy(method: string, opts: MethodPolicyOptions = {}): Me
   const timeoutMs = override ?? defaultMethodTimeoutMs(method);
   const replaySafe = isReplaySafe(method);
 
-  const refusal = refusalFor(method, transport);
+  const refusal = refusalFor(method, transport, opts.filters ?? false);
   if (refusal !== undefined) return { forward: false, refusal, replaySafe, timeoutMs };
+  if (FILTER_METHODS.has(method)) return { forward: false, replaySafe, timeoutMs, filter: true };
   if (SUBSCRIPTION_METHODS.has(method)) return { forward: false, replaySafe: false, timeoutMs, subscription: true };
   return { forward: true, replaySafe, timeoutMs };
 }

@@ -47,7 +47,8 @@ export function executeRequest(
   transport: 'http' | 'ws',
   deps: ExecuteDeps,
 ): Promise<RoutedResponse> {
-  const policy = methodPolicy(method, { timeoutOverridesMs: chain.config.methodTimeoutsMs, transport });
+  const policy = methodPolicy(method, { timeoutOverridesMs: chain.config.methodTimeoutsMs, transport, filters: deps.filters !== undefined });
+  if (policy.filter && deps.filters) return deps.filters.answer(chain, method, params, route);
   if (!policy.forward) return Promise.resolve(lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`)));
   if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(toQuantity(chain.chainId)) }, outcome: 'success' });
   const state = pipelineStateOf(chain);

@@ -3,6 +3,7 @@ import type { JsonRpcErrorObject } from '../jsonrpc/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { LoopLagMonitor } from '../observability/loop-lag.js';
 import type { LassoMetrics } from '../observability/metrics.js';
+import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { StrategyName } from '../routing/index.js';
 
 export interface ExecuteDeps {
@@ -10,6 +11,13 @@ export interface ExecuteDeps {
   logger: Logger;
   /** Event-loop lag: learned short timeouts are not trusted while Lasso's own loop is late. */
   loopLag: LoopLagMonitor;
+  /** Answers the filter methods (eth_newFilter and friends); without it they are refused. */
+  filters?: FilterHandler;
+}
+
+/** The filter methods, answered by Lasso itself rather than by an upstream (see src/filters/). */
+export interface FilterHandler {
+  answer(chain: ChainRuntime, method: string, params: unknown, route: RouteOptions): Promise<RoutedResponse>;
 }
 
 export interface RouteOptions {
@@ -18,6 +26,8 @@ export interface RouteOptions {
   pinnedProviderId?: string;
   /** Absolute time (ms since epoch) after which no new attempt starts and the request fails. */
   deadline: number;
+  /** Who is asking (`key:<id>` or `ip:<address>`): the owner of the filters it creates. */
+  client?: string;
 }
 
 export type RequestOutcomeKind = 'success' | 'rpc_error' | 'failed';

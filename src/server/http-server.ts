@@ -7,7 +7,7 @@ import { totalLength } from '../jsonrpc/byte-segments.js';
 import { parsePayload } from '../jsonrpc/parse.js';
 import type { JsonRpcFailure } from '../jsonrpc/types.js';
 import type { ConfigIssue } from '../config/index.js';
-import { itemMethods } from '../front-door/front-door.js';
+import { clientIdentity, itemMethods } from '../front-door/front-door.js';
 import type { FrontDoor } from '../front-door/front-door.js';
 import type { ExecuteDeps } from '../pipeline/types.js';
 import { handlePayload } from '../pipeline/handle-payload.js';
@@ -170,7 +170,7 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   const result = await handlePayload(
     chain,
     payload,
-    { strategy, pinnedProviderId, deadline: chain.now() + options.requestTimeoutMs },
+    { strategy, pinnedProviderId, deadline: chain.now() + options.requestTimeoutMs, client: clientIdentity(admission.client, req) },
     'http',
     deps,
     charged?.refusals,

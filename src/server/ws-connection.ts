@@ -48,6 +48,8 @@ export interface WsRoute {
   subscriptions: SubscriptionService | undefined;
   /** The front door's method rules and rate limits for this connection's client. */
   charge: (methods: ReadonlyArray<string | undefined>) => Promise<ChargeResult | undefined>;
+  /** Who the client is (`key:<id>` or `ip:<address>`): the owner of the filters it creates. */
+  client: string;
 }
 
 export interface WsConnectionDeps extends ExecuteDeps {
@@ -275,11 +277,11 @@ export class WsConnection {
     if (methodPolicy(request.method, { transport: 'ws' }).subscription) {
       return request.method === 'eth_subscribe' ? this.subscribe(request, item.rawId) : this.unsubscribe(request, item.rawId);
     }
-    const { chain, strategy, pinnedProviderId } = this.route;
+    const { chain, strategy, pinnedProviderId, client } = this.route;
     const result = await handlePayload(
       chain,
       { kind: 'single', item },
-      { strategy, pinnedProviderId, deadline: chain.now() + this.limits.requestTimeoutMs },
+      { strategy, pinnedProviderId, deadline: chain.now() + this.limits.requestTimeoutMs, client },
       'ws',
       this.deps,
     );

@@ -14,6 +14,7 @@
  * the body, and a client that reconnects does not mistake a refusal for a dropped connection.
  */
 import { STATUS_CODES } from 'node:http';
+import { clientIdentity } from '../front-door/front-door.js';
 import type { FrontDoor } from '../front-door/front-door.js';
 import type { ExecuteDeps } from '../pipeline/types.js';
 import type { IncomingMessage, Server } from 'node:http';
@@ -163,6 +164,7 @@ export function attachWsFront(server: Server, options: WsFrontOptions, deps: WsF
       pinnedProviderId: resolved.pinnedProviderId,
       subscriptions: deps.subscriptions(resolved.chain),
       charge: (methods) => deps.frontDoor.charge(admission.client, methods, 'ws'),
+      client: clientIdentity(admission.client, req),
     };
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       socket.off('error', ignore);

@@ -40,11 +40,18 @@ describe('refused methods', () => {
     expect(methodPolicy('eth_subscribe', { transport: 'ws' }).refusal).toBeUndefined();
   });
 
-  it('rpc.* names are reserved; filters are refused (provider-local state)', () => {
+  it('rpc.* names are reserved; filters are refused unless Lasso answers them (never forwarded: provider-local state)', () => {
     expect(methodPolicy('rpc.discover').refusal?.message).toContain('reserved');
-    for (const m of ['eth_newFilter', 'eth_newBlockFilter', 'eth_getFilterChanges', 'eth_uninstallFilter']) {
+    const filterMethods = ['eth_newFilter', 'eth_newBlockFilter', 'eth_newPendingTransactionFilter', 'eth_getFilterChanges', 'eth_getFilterLogs', 'eth_uninstallFilter'];
+    for (const m of filterMethods) {
       expect(methodPolicy(m)).toMatchObject({ forward: false, refusal: { code: -32601 } });
+      for (const transport of ['http', 'ws'] as const) {
+        const policy = methodPolicy(m, { filters: true, transport });
+        expect(policy).toMatchObject({ forward: false, filter: true });
+        expect(policy.refusal).toBeUndefined();
+      }
     }
+    expect(methodPolicy('eth_getLogs', { filters: true }).filter).toBeUndefined();
   });
 });
 
