@@ -10,6 +10,7 @@
  * orphaned blocks again with `removed: true`, as geth does, then the logs of the new blocks.
  */
 import { randomBytes } from 'node:crypto';
+import { redactUrlsInText } from '../config/index.js';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { ResultBytes } from '../jsonrpc/result-bytes.js';
 import type { FilterMetrics } from '../observability/filter-metrics.js';
@@ -86,7 +87,7 @@ export class FilterService implements FilterHandler {
       return await this.run(chain, method, params, route);
     } catch (err) {
       if (err instanceof RpcError) return { body: { error: err.toObject() }, providerId: undefined, attempts: 0, outcome: 'rpc_error', hedged: false };
-      this.deps.execute.logger.warn({ chain: chain.name, method, err: err instanceof Error ? err.message : String(err) }, 'filter request failed');
+      this.deps.execute.logger.warn({ chain: chain.name, method, err: redactUrlsInText(err instanceof Error ? err.message : String(err)) }, 'filter request failed');
       const error = new RpcError(RpcErrorCode.ServerError, `${method} failed: filter state unavailable; retry`);
       return { body: { error: error.toObject() }, providerId: undefined, attempts: 0, outcome: 'failed', hedged: false };
     }

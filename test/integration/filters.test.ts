@@ -277,6 +277,10 @@ describe('filters emulated by Lasso (real devnet)', () => {
     expect(logs.map(logId)).toEqual(c.devnet.canonical.logs(from, head).map(logId));
     expect(await call(urlB, 'eth_uninstallFilter', [blockFilter])).toBe(true);
     expect((await rpc(urlA, 'eth_getFilterChanges', [blockFilter])).body.error).toEqual({ code: -32000, message: 'filter not found' });
+    // Redis gone: the filter methods say so; everything else keeps working.
+    await redis.kill();
+    expect((await rpc(urlA, 'eth_getFilterChanges', [logFilter])).body.error).toEqual({ code: -32000, message: 'eth_getFilterChanges failed: filter state unavailable; retry' });
+    expect(await call(urlA, 'eth_chainId')).toBe(`0x${c.devnet.chainId.toString(16)}`);
   }, 30_000);
 });
 
