@@ -53,6 +53,26 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
+/**
+ * Stops interval mining and resolves with the canonical head once it stopped moving (a block being
+ * mined when stopMining ran still lands).
+ */
+export async function stopMiningAndSettle(devnet: Devnet, blockMs: number): Promise<number> {
+  devnet.stopMining();
+  let head = devnet.canonical.head();
+  await waitFor(
+    async () => {
+      await new Promise((r) => setTimeout(r, 2 * blockMs));
+      const now = devnet.canonical.head();
+      const stable = now === head;
+      head = now;
+      return stable;
+    },
+    { timeoutMs: 5_000, what: 'mining to stop' },
+  );
+  return head;
+}
+
 /** A real devnet (+ optional fault proxies) with an in-process Lasso in front, all on ephemeral ports. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const devnet = await Devnet.start({ ...options.devnet, nodes: options.nodes ?? 3, blockTimeMs: 0 });

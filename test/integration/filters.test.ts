@@ -13,7 +13,7 @@ import { lassoConfigSchema } from '../../src/config/index.js';
 import { PING_TOPIC } from '../../src/devnet/index.js';
 import type { ReorgRecord } from '../../src/devnet/index.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startCluster } from '../helpers/cluster.js';
+import { startCluster, stopMiningAndSettle } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { metricValue, rpc } from '../helpers/rpc.js';
@@ -44,23 +44,6 @@ async function call(url: string, method: string, params: unknown[] = []): Promis
 }
 
 const logId = (l: { blockHash: string | null; logIndex: string | number | null }): string => `${l.blockHash}:${Number(l.logIndex)}`;
-
-/** Stops mining and waits until the head stops moving; returns it. */
-async function stopMining(c: Cluster): Promise<number> {
-  c.devnet.stopMining();
-  let head = c.devnet.canonical.head();
-  await waitFor(
-    async () => {
-      await new Promise((r) => setTimeout(r, 2 * BLOCK_MS));
-      const now = c.devnet.canonical.head();
-      const stable = now === head;
-      head = now;
-      return stable;
-    },
-    { timeoutMs: 5_000, what: 'mining to stop' },
-  );
-  return head;
-}
 
 describe('filters emulated by Lasso (real devnet)', () => {
   it('block and log filters polled every 300 ms across three provider kills deliver every canonical block hash and log exactly once', async () => {
@@ -109,7 +92,7 @@ describe('filters emulated by Lasso (real devnet)', () => {
       }
     }
     await afterBlocks(2);
-    const head = await stopMining(c);
+    const head = await stopMiningAndSettle(c.devnet, BLOCK_MS);
     const lastLog = c.devnet.canonical.logs(0, head).at(-1);
     await waitFor(() => hashes.at(-1) === c.devnet.canonical.block(head)?.hash && logs.some((l) => logId(l) === logId(lastLog as any)), {
       timeoutMs: 10_000,

@@ -8,7 +8,7 @@ import { PING_TOPIC } from '../../src/devnet/index.js';
 import type { RpcError } from '../../src/jsonrpc/errors.js';
 import type { SubscriptionEngine } from '../../src/subscriptions/engine.js';
 import type { ClientSubscriptionHandle, SubscriptionSink } from '../../src/subscriptions/types.js';
-import { FAST_SUBSCRIPTION_CHAIN, startCluster } from '../helpers/cluster.js';
+import { FAST_SUBSCRIPTION_CHAIN, startCluster, stopMiningAndSettle } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { getJson } from '../helpers/rpc.js';
 import { waitFor } from '../helpers/wait.js';
@@ -63,19 +63,7 @@ const logId = (l: { blockHash: string | null; logIndex: string | number | null }
 
 /** Stops mining and waits until the sink has the canonical head (newHeads) or its last log (logs). */
 async function settle(c: Cluster, heads: TestSink[], logs: TestSink[] = []): Promise<number> {
-  c.devnet.stopMining();
-  // A block being mined when stopMining ran still lands: wait for the head to stop moving.
-  let head = c.devnet.canonical.head();
-  await waitFor(
-    async () => {
-      await new Promise((r) => setTimeout(r, 2 * BLOCK_MS));
-      const now = c.devnet.canonical.head();
-      const stable = now === head;
-      head = now;
-      return stable;
-    },
-    { timeoutMs: 5_000, what: 'mining to stop' },
-  );
+  const head = await stopMiningAndSettle(c.devnet, BLOCK_MS);
   const lastLog = c.devnet.canonical.logs(0, head).at(-1);
   await waitFor(() => heads.every((s) => lastHead(s) === head), { timeoutMs: 5_000, what: `heads up to ${head}` });
   if (lastLog) await waitFor(() => logs.every((s) => s.items.some((l) => logId(l) === logId(lastLog))), { timeoutMs: 5_000, what: 'last log' });
