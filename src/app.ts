@@ -17,7 +17,8 @@ import { FrontDoor } from './front-door/front-door.js';
 import { RateLimits } from './front-door/rate-limit.js';
 import { FrontDoorMetrics } from './observability/front-door-metrics.js';
 import { reloadConfig } from './reload.js';
-import { createHttpFront, listen } from './server/http-server.js';
+import { createHttpFront } from './server/http-server.js';
+import { listen, urlAuthority } from './server/listen.js';
 import type { ReloadResult } from './server/http-server.js';
 import { SharedRedis } from './shared-state/shared-redis.js';
 import type { HealthSource } from './server/admin-views.js';
@@ -129,7 +130,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   const port = await listen(server, host, options.port ?? config.server.port);
   for (const chain of runtimes) chain.start();
   dashboard.start();
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `http://${urlAuthority(host, port)}`;
   logger.info({ listen: url, chains: runtimes.map((c) => ({ name: c.name, chainId: c.chainId, providers: c.providers.map((p) => p.id) })) }, 'lasso listening');
 
   let current = config;

@@ -14,24 +14,22 @@ import type { BattleScenario, ScenarioOverrides, SloSpec, SoakSpec } from './sce
 import { parseDuration, parseRate } from './units.js';
 import { errorMessage } from '../error-message.js';
 
+/** A number or a string read by `parse`; what it throws becomes the field's issue. */
+function parsedWith(parse: (v: number | string) => number) {
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: errorMessage(err) });
+      return z.NEVER;
+    }
+  });
+}
+
 // Time fields take "500ms", "10s", "30m", "1h" or a number of milliseconds.
-const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
-    return z.NEVER;
-  }
-});
+const duration = parsedWith(parseDuration);
 const positiveDuration = duration.refine((v) => v > 0, 'must be longer than 0');
-const rate = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  try {
-    return parseRate(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
-    return z.NEVER;
-  }
-});
+const rate = parsedWith(parseRate);
 // Ratios take 0.999 or "99.9%".
 const ratio = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : /^\s*\d+(\.\d+)?\s*%\s*$/.test(v) ? Number((Number.parseFloat(v) / 100).toPrecision(12)) : Number.NaN;

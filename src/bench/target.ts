@@ -8,7 +8,7 @@ import { startLasso } from '../app.js';
 import { startStaticUpstream } from '../chaos/static-upstream.js';
 import { lassoConfigSchema } from '../config/index.js';
 import { createLogger } from '../observability/logger.js';
-import { listen } from '../server/http-server.js';
+import { listen } from '../server/listen.js';
 import { createLargeUpstream } from './large-upstream.js';
 import { createPassThrough } from './passthrough.js';
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { JsonRpcErrorObject, JsonRpcId, JsonRpcRequest } from '../jsonrpc/types.js';
+import { listen, urlAuthority } from '../server/listen.js';
 
 /**
  * What a scripted handler answers for one call. Tagged objects rather than bare results, so that
@@ -91,19 +92,9 @@ export async function startStaticUpstream(opts: StaticUpstreamOptions = {}): Pro
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-
+  const port = await listen(server, host, opts.port ?? 0);
   return {
-    url: `http://${authority}`,
+    url: `http://${urlAuthority(host, port)}`,
     port,
     get requests() {
       return requests;

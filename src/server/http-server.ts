@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { errorResponse, RpcErrorCode } from '../jsonrpc/errors.js';
 import { totalLength } from '../jsonrpc/byte-segments.js';
 import { parsePayload } from '../jsonrpc/parse.js';
@@ -70,17 +69,6 @@ export function createHttpFront(options: HttpFrontOptions, deps: HttpFrontDeps):
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   return server;
-}
-
-export async function listen(server: Server, host: string, port: number): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 function handle(req: IncomingMessage, res: ServerResponse, options: HttpFrontOptions, deps: HttpFrontDeps): Promise<void> {

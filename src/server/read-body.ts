@@ -32,3 +32,13 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
     req.on('error', reject);
   });
 }
+
+/** Like readBody, but a body over `limitBytes` is drained and resolves to undefined. */
+export async function readBodyUpTo(req: IncomingMessage, limitBytes: number): Promise<Buffer | undefined> {
+  try {
+    return await readBody(req, limitBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return undefined;
+    throw err;
+  }
+}

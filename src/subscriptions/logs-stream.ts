@@ -1,13 +1,12 @@
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import type { BlockId, ChainBlock } from './block.js';
-import { ClientSet } from './client-set.js';
 import { delay, retryDelayMs } from './context.js';
 import type { StreamContext } from './context.js';
 import { StreamStoppedError, UnfillableGapError } from './errors.js';
 import { logMatches, upstreamFilter } from './filter.js';
 import type { NormalizedLogFilter } from './filter.js';
-import { FollowedSubscription } from './followed-subscription.js';
-import type { HeadInfo, HeadListener, HeadStream } from './head-stream.js';
+import { FollowingStream } from './following-stream.js';
+import type { HeadInfo, HeadStream } from './head-stream.js';
 import { DeliveredLogs, parseLog } from './log-entry.js';
 import type { ParsedLog } from './log-entry.js';
 import { errorMessage } from '../error-message.js';
@@ -29,72 +28,50 @@ type Entry =
  * after a subscribe) its logs are read over HTTP with `eth_getLogs({ blockHash })` - a by-hash
  * read fails loudly on a provider that lacks the block, where a range read would silently return
  * nothing. Logs are deduplicated by blockHash + logIndex; a reorg re-delivers the orphaned
- * blocks' delivered logs with `removed: true`, then the new branch's logs follow.
+ * blocks' delivered logs with `removed: true`, then the new branch's logs follow. The live
+ * subscription's data: blocks from `liveFrom` on are covered by it, lower ones are fetched over HTTP.
  */
-export class LogsStream implements HeadListener {
-  readonly clients: ClientSet;
-  readonly ready: Promise<void>;
-
-  /** The live `logs` subscription; its data: blocks from this height on are covered by it, lower ones are fetched over HTTP. */
-  private readonly upstream: FollowedSubscription<{ liveFrom: number }>;
+export class LogsStream extends FollowingStream<{ liveFrom: number }> {
   private readonly queue: Entry[] = [];
   /** Live logs not yet released, by block hash (their head has not been delivered yet). */
   private readonly held = new Map<string, Map<number, ParsedLog>>();
   private readonly delivered: DeliveredLogs;
   private pumping = false;
-  private stopped = false;
   /** Bumped by onFatal, so an entry in flight when the stream was reset is dropped. */
   private generation = 0;
 
   constructor(
-    private readonly ctx: StreamContext,
-    private readonly head: HeadStream,
-    readonly key: string,
+    ctx: StreamContext,
+    head: HeadStream,
+    key: string,
     readonly filter: NormalizedLogFilter,
     onClientDropped: (id: string) => void,
   ) {
-    this.clients = new ClientSet(onClientDropped);
+    super(
+      ctx,
+      head,
+      key,
+      {
+        kind: 'logs',
+        params: [upstreamFilter(filter)],
+        // Logs of blocks the upstream may have imported before it processed the subscribe would be
+        // missing from the live stream: everything up to the known head + 1 is read over HTTP instead.
+        established: () => ({ liveFrom: head.highestKnownHead() + 2 }),
+        // Stays in fetch mode (every block's logs over HTTP) until the next provider change.
+        onFailed: (provider, outcome) =>
+          ctx.logger.info({ chain: ctx.chain, provider: provider.id, outcome: outcome.type }, 'logs subscribe failed; logs are read over HTTP'),
+      },
+      onClientDropped,
+    );
     this.delivered = new DeliveredLogs(ctx.config.recentBlocks);
-    this.upstream = new FollowedSubscription(ctx, head, {
-      kind: 'logs',
-      params: [upstreamFilter(filter)],
-      onNotification: (value) => this.onLiveLog(value),
-      // Logs of blocks the upstream may have imported before it processed the subscribe would be
-      // missing from the live stream: everything up to the known head + 1 is read over HTTP instead.
-      established: () => ({ liveFrom: head.highestKnownHead() + 2 }),
-      // Stays in fetch mode (every block's logs over HTTP) until the next provider change.
-      onFailed: (provider, outcome) =>
-        ctx.logger.info({ chain: ctx.chain, provider: provider.id, outcome: outcome.type }, 'logs subscribe failed; logs are read over HTTP'),
-    });
-    head.addDependent(this);
-    this.ready = head.ready.then(() => {
-      this.onProvider(head.activeProvider);
-      return this.upstream.pending;
-    });
   }
 
-  get activeProvider(): string | undefined {
-    return this.upstream.provider?.id;
-  }
-
-  get hasUpstream(): boolean {
-    return this.upstream.provider !== undefined;
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.head.removeDependent(this);
-    this.upstream.stop();
+  protected override onStopped(): void {
     this.queue.length = 0;
     this.held.clear();
   }
 
   // --- HeadListener -----------------------------------------------------------------------------
-
-  onProvider(providerId: string | undefined): void {
-    this.upstream.follow(providerId);
-  }
 
   onHead(block: ChainBlock, info: HeadInfo): void {
     if (this.stopped) return;
@@ -121,7 +98,7 @@ export class LogsStream implements HeadListener {
     this.clients.endAll(error);
   }
 
-  private onLiveLog(value: unknown): void {
+  protected onNotification(value: unknown): void {
     if (this.stopped) return;
     const log = parseLog(value);
     // Upstream removals are ignored: Lasso emits its own from the head stream's reorgs.

@@ -1,7 +1,6 @@
-import { ClientSet } from './client-set.js';
 import type { StreamContext } from './context.js';
-import { FollowedSubscription } from './followed-subscription.js';
-import type { HeadListener, HeadStream } from './head-stream.js';
+import { FollowingStream } from './following-stream.js';
+import type { HeadStream } from './head-stream.js';
 
 /** Recently delivered transaction hashes remembered for dedupe across a failover. */
 const RECENT_TX_HASHES = 10_000;
@@ -13,52 +12,11 @@ const RECENT_TX_HASHES = 10_000;
  * announced while switching (or while polling: there is no HTTP equivalent) are not recovered;
  * hashes are deduplicated over the last 10,000 so a failover does not repeat them.
  */
-export class PendingTxStream implements HeadListener {
-  readonly clients: ClientSet;
-  readonly ready: Promise<void>;
-
-  private readonly upstream: FollowedSubscription<undefined>;
+export class PendingTxStream extends FollowingStream<undefined> {
   private readonly recent = new Set<string>();
-  private stopped = false;
 
-  constructor(
-    private readonly ctx: StreamContext,
-    private readonly head: HeadStream,
-    readonly key: string,
-    fullTransactions: boolean,
-    onClientDropped: (id: string) => void,
-  ) {
-    this.clients = new ClientSet(onClientDropped);
-    this.upstream = new FollowedSubscription(ctx, head, {
-      kind: 'newPendingTransactions',
-      params: fullTransactions ? [true] : [],
-      onNotification: (value) => this.onNotification(value),
-      established: () => undefined,
-    });
-    head.addDependent(this);
-    this.ready = head.ready.then(() => {
-      this.onProvider(head.activeProvider);
-      return this.upstream.pending;
-    });
-  }
-
-  get activeProvider(): string | undefined {
-    return this.upstream.provider?.id;
-  }
-
-  get hasUpstream(): boolean {
-    return this.upstream.provider !== undefined;
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.head.removeDependent(this);
-    this.upstream.stop();
-  }
-
-  onProvider(providerId: string | undefined): void {
-    this.upstream.follow(providerId);
+  constructor(ctx: StreamContext, head: HeadStream, key: string, fullTransactions: boolean, onClientDropped: (id: string) => void) {
+    super(ctx, head, key, { kind: 'newPendingTransactions', params: fullTransactions ? [true] : [], established: () => undefined }, onClientDropped);
   }
 
   onHead(): void {
@@ -73,7 +31,7 @@ export class PendingTxStream implements HeadListener {
     // A gap in heads does not make the mempool stream wrong.
   }
 
-  private onNotification(value: unknown): void {
+  protected onNotification(value: unknown): void {
     if (this.stopped) return;
     const hash = typeof value === 'string' ? value : (value as { hash?: unknown } | null)?.hash;
     if (typeof hash === 'string') {

@@ -28,18 +28,27 @@ export interface HeadsReorgError {
   detail: string;
 }
 
-export interface NewHeadsReport {
+/** What both checkers count: what the window should have brought and how much of it arrived. */
+export interface DeliveryCounts {
   window: BlockWindow;
   /** Notifications received (all of them, inside the window or not). */
   notifications: number;
-  /** Notifications that were not block headers. */
+  /** Notifications that were not what the subscription sends. */
   malformed: number;
-  /** Canonical blocks in the window. */
+  /** Canonical items (blocks, matching logs) in the window. */
   expected: number;
-  /** Canonical blocks in the window that were delivered. */
+  /** Of those, the ones delivered. */
   delivered: number;
   /** delivered / expected (1 when nothing was expected). */
   deliveryRatio: number;
+}
+
+export function deliveryCounts(window: BlockWindow, received: number, malformed: number, expected: number, missed: number): DeliveryCounts {
+  const delivered = expected - missed;
+  return { window, notifications: received + malformed, malformed, expected, delivered, deliveryRatio: expected === 0 ? 1 : delivered / expected };
+}
+
+export interface NewHeadsReport extends DeliveryCounts {
   /** Canonical block numbers in the window never delivered. */
   missed: number[];
   duplicates: { number: number; hash: Hex; count: number }[];
@@ -159,14 +168,8 @@ export function checkNewHeads(delivered: readonly DeliveredHead[], truth: Readon
     }
   }
   const maxGapBlocks = gaps.reduce((m, g) => Math.max(m, g.next - g.after - 1), 0);
-  const deliveredCount = expected - missed.length;
   return {
-    window,
-    notifications: delivered.length + malformed,
-    malformed,
-    expected,
-    delivered: deliveredCount,
-    deliveryRatio: expected === 0 ? 1 : deliveredCount / expected,
+    ...deliveryCounts(window, delivered.length, malformed, expected, missed.length),
     missed,
     duplicates,
     duplicateCount,

@@ -1,6 +1,7 @@
 import type { Hex, RpcLog } from 'viem';
 import type { ReadonlyGroundTruth } from '../../devnet/index.js';
-import type { BlockWindow } from './heads.js';
+import { deliveryCounts } from './heads.js';
+import type { BlockWindow, DeliveryCounts } from './heads.js';
 
 /** One logs notification, reduced to what the checker needs. */
 export interface DeliveredLog {
@@ -32,15 +33,8 @@ export interface LogsReorgError {
   detail: string;
 }
 
-export interface LogsReport {
-  window: BlockWindow;
-  notifications: number;
-  malformed: number;
-  /** Canonical logs of the window matching the filter. */
-  expected: number;
-  /** Of those, delivered live (removed: false) and not later removed. */
-  delivered: number;
-  deliveryRatio: number;
+/** `expected`: canonical logs of the window matching the filter; `delivered`: of those, delivered live (removed: false) and not later removed. */
+export interface LogsReport extends DeliveryCounts {
   missed: { blockNumber: number; logIndex: number; blockHash: Hex }[];
   duplicates: { blockNumber: number; logIndex: number; blockHash: Hex }[];
   duplicateCount: number;
@@ -185,14 +179,8 @@ export function checkLogs(delivered: readonly DeliveredLog[], truth: ReadonlyGro
     const key = keyOf(l.blockHash as string, Number(l.logIndex));
     if (!state.get(key)?.live) missed.push({ blockNumber: Number(l.blockNumber), logIndex: Number(l.logIndex), blockHash: l.blockHash as Hex });
   }
-  const deliveredCount = expected - missed.length;
   return {
-    window,
-    notifications: delivered.length + malformed,
-    malformed,
-    expected,
-    delivered: deliveredCount,
-    deliveryRatio: expected === 0 ? 1 : deliveredCount / expected,
+    ...deliveryCounts(window, delivered.length, malformed, expected, missed.length),
     missed,
     duplicates,
     duplicateCount,

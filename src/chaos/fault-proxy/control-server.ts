@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listen, urlAuthority } from '../../server/listen.js';
+import { readBodyUpTo } from '../../server/read-body.js';
 import { FaultRuleError } from './errors.js';
 import type { FaultProxy, InstalledFault } from './proxy.js';
 import type { FaultProxyStats } from './stats.js';
@@ -63,18 +65,9 @@ export async function startControlServer(
       sendError(res, 500, 'internal', err instanceof Error ? err.message : 'internal error');
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const port = await listen(server, host, opts.port ?? 0);
   return {
-    url: `http://${authority}`,
+    url: `http://${urlAuthority(host, port)}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
@@ -115,7 +108,7 @@ async function route(proxies: Record<string, FaultProxy>, req: IncomingMessage, 
       sendJson(res, 200, { faults: proxy.faults() });
       return;
     case 'POST': {
-      const text = await readText(req);
+      const text = (await readBodyUpTo(req, MAX_BODY_BYTES))?.toString('utf8');
       if (text === undefined) return sendError(res, 413, 'body_too_large', `body larger than ${MAX_BODY_BYTES} bytes`);
       let rules: unknown;
       try {
@@ -172,21 +165,4 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-function readText(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
 }

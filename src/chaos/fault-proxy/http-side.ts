@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Pool } from 'undici';
+import { readBodyUpTo } from '../../server/read-body.js';
 import type { HungRegistry } from './hung-registry.js';
 import {
   DEFAULT_GARBAGE_BODY,
@@ -69,7 +70,7 @@ export class HttpSide {
   }
 
   private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const body = await readBodyUpTo(req, MAX_REQUEST_BYTES);
     if (body === undefined) {
       sendText(res, 413, 'request body too large');
       return;
@@ -275,23 +276,4 @@ function replyHeaders(headers: Record<string, string | string[] | undefined>): O
     out[name] = value;
   }
   return out;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
 }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Pool } from 'undici';
 import { createPrng, type Prng } from '../prng.js';
+import { urlAuthority } from '../../server/listen.js';
 import { FaultProxyError } from './errors.js';
 import { HttpSide } from './http-side.js';
 import { HungRegistry } from './hung-registry.js';
@@ -106,7 +107,7 @@ export class FaultProxy {
     this.port = port;
     this.name = opts.name ?? `proxy-${port}`;
     this.seed = prng.seed;
-    const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const authority = urlAuthority(host, port);
     this.httpUrl = `http://${authority}`;
     this.wsUrl = `ws://${authority}`;
     this.book = new RuleBook(prng, (active) => this.counters.countFault(active.rule.type));

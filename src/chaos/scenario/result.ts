@@ -8,15 +8,7 @@ import type { OutcomeTotals, ProviderResult, ScenarioResult, TimePoint } from '.
 /** Outcome counts and HDR latency summary of a set of requests. */
 export function outcomeTotals(records: readonly RequestRecord[]): OutcomeTotals {
   const h = new LatencyHistogram();
-  let success = 0;
-  let rpcError = 0;
-  let failed = 0;
-  for (const r of records) {
-    h.record(r.latencyMs);
-    if (r.outcome === 'success') success++;
-    else if (r.outcome === 'rpc_error') rpcError++;
-    else failed++;
-  }
+  const { success, rpcError, failed } = tallyOutcomes(records, h);
   const n = records.length;
   const latencyMs = h.summary();
   h.destroy();
@@ -42,17 +34,9 @@ export function timeSeries(records: readonly RequestRecord[], bucketMs: number, 
   const h = new LatencyHistogram();
   const points = groups.map((group, i): TimePoint => {
     h.reset();
+    const { success, rpcError, failed } = tallyOutcomes(group, h);
     const providers: Record<string, number> = {};
-    let success = 0;
-    let rpcError = 0;
-    let failed = 0;
-    for (const r of group) {
-      h.record(r.latencyMs);
-      if (r.outcome === 'success') success++;
-      else if (r.outcome === 'rpc_error') rpcError++;
-      else failed++;
-      if (r.provider !== undefined) providers[r.provider] = (providers[r.provider] ?? 0) + 1;
-    }
+    for (const r of group) if (r.provider !== undefined) providers[r.provider] = (providers[r.provider] ?? 0) + 1;
     const s = h.summary();
     return {
       tMs: i * bucketMs,
@@ -67,6 +51,20 @@ export function timeSeries(records: readonly RequestRecord[], bucketMs: number, 
   });
   h.destroy();
   return points;
+}
+
+/** Counts outcomes and records every latency into `h`. */
+function tallyOutcomes(records: readonly RequestRecord[], h: LatencyHistogram): { success: number; rpcError: number; failed: number } {
+  let success = 0;
+  let rpcError = 0;
+  let failed = 0;
+  for (const r of records) {
+    h.record(r.latencyMs);
+    if (r.outcome === 'success') success++;
+    else if (r.outcome === 'rpc_error') rpcError++;
+    else failed++;
+  }
+  return { success, rpcError, failed };
 }
 
 export function requestTotals(records: readonly RequestRecord[]): ScenarioResult['totals'] {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStaticUpstream } from '../../../src/chaos/static-upstream.js';
 import type { StaticHandler, StaticUpstream } from '../../../src/chaos/static-upstream.js';
 import { joined } from '../../../src/jsonrpc/byte-segments.js';
-import { listen } from '../../../src/server/http-server.js';
+import { listen } from '../../../src/server/listen.js';
 import { HttpUpstream } from '../../../src/transport/http-upstream.js';
 
 /** A result with odd but valid spacing, so a re-serialisation would show. */
