@@ -147,6 +147,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (section !== 'chains') return [];
   if (path.length === 2) return KNOWN_KEYS.chain;
   if (path.length === 3 && sub === 'breaker') return KNOWN_KEYS.breaker;
+  if (path.length === 3 && sub === 'getLogs') return KNOWN_KEYS.getLogs;
   if (path.length === 4 && sub === 'providers' && typeof index === 'number') return KNOWN_KEYS.provider;
   return [];
 }

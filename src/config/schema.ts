@@ -11,6 +11,7 @@ import type { ChainPresetName } from './presets.js';
 import { DEFAULT_STRATEGY, STRATEGY_NAMES } from '../routing/strategies.js';
 import { DEFAULT_COMPRESSION_THRESHOLD_BYTES } from '../server/answer-writer.js';
 import { DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES } from '../transport/http-upstream.js';
+import { GET_LOGS_DEFAULTS } from '../logs/index.js';
 
 /** Chain names and provider ids: used in URLs, metric labels and logs. */
 export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -302,6 +303,20 @@ export const CoalescingSchema = z.strictObject({
   disabledMethods: methodList,
 });
 
+/**
+ * eth_getLogs over ranges wider than providers accept: a refused range is cut into sub-ranges
+ * they take, fetched in parallel and merged in order.
+ */
+export const GetLogsSchema = z.strictObject({
+  /** Sub-range requests in flight at once for one client request. @default 4 */
+  concurrency: int(1, 64).default(GET_LOGS_DEFAULTS.concurrency),
+  /**
+   * Largest answer merged from sub-ranges, in bytes: a request whose logs would exceed it gets an
+   * error naming this cap and the range, and no further sub-range is fetched. @default 33554432
+   */
+  maxResponseBytes: int(1024).default(GET_LOGS_DEFAULTS.maxResponseBytes),
+});
+
 /** Upstream WebSocket channels of a chain's providers (used by subscriptions). */
 export const UpstreamWsSchema = z.strictObject({
   /** WebSocket handshake deadline, in ms. @default 5000 */
@@ -358,6 +373,12 @@ export const ProviderSchema = z.strictObject({
   archive: bool.default(false),
   /** Most requests in flight to this provider at once. @default 64 */
   maxConcurrent: int(1).default(64),
+  /**
+   * Widest eth_getLogs block range this provider accepts (its plan's limit); wider ranges are sent
+   * elsewhere or cut to fit. Limits a provider states in its refusals are learned without it.
+   * @default none (learned)
+   */
+  getLogsMaxRange: int(1).optional(),
 });
 
 export const ChainObjectSchema = z.strictObject({
@@ -404,6 +425,8 @@ export const ChainObjectSchema = z.strictObject({
   coalescing: CoalescingSchema.prefault({}),
   /** Subscription continuity: stall detection, failover, backfill, polling fallback. */
   subscriptions: SubscriptionsSchema.prefault({}),
+  /** eth_getLogs over ranges wider than providers accept. */
+  getLogs: GetLogsSchema.prefault({}),
   /** Upstreams; at least one. */
   providers: z
     .array(ProviderSchema)
@@ -466,6 +489,7 @@ export const KNOWN_KEYS = {
   hedging: Object.keys(HedgingSchema.shape),
   adaptiveTimeouts: Object.keys(AdaptiveTimeoutsSchema.shape),
   coalescing: Object.keys(CoalescingSchema.shape),
+  getLogs: Object.keys(GetLogsSchema.shape),
   subscriptions: Object.keys(SubscriptionsSchema.shape),
   subscriptionsUpstream: Object.keys(UpstreamWsSchema.shape),
   provider: Object.keys(ProviderSchema.shape),

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BoundCounter, BoundHistogram } from './bound-metrics.js';
 import type { CounterSeries, HistogramSeries } from './bound-metrics.js';
+import { GetLogsMetrics } from './get-logs-metrics.js';
 
 /** Latency buckets in seconds: fine below 100 ms where a proxy lives, coarse up to the 30 s deadline. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -168,6 +169,9 @@ export class LassoMetrics {
     labelNames: ['transport', 'code', 'reason'] as const,
     registers: [this.registry],
   });
+
+  /** eth_getLogs requests cut into sub-ranges. */
+  readonly getLogs = new GetLogsMetrics(this.registry);
 
   // Hot-path series, bound once per label combination.
   private readonly requestSeries = new Map<string, { count: CounterSeries<string>; duration: HistogramSeries<string> }>();

@@ -16,6 +16,7 @@ import type { AttemptResult, RaceVerdict } from './attempt-race.js';
 import { resolveBlockTarget, toQuantity } from './block-target.js';
 import type { BlockTarget, ResolvedBlock } from './block-target.js';
 import { pipelineStateOf } from './chain-state.js';
+import { serveLogsOverRange } from './logs-over-range.js';
 import type { ChainPipelineState } from './chain-state.js';
 import { selectCandidates } from './select-candidates.js';
 import type { ExecuteDeps, RequestOutcomeKind, RouteOptions, RoutedResponse } from './types.js';
@@ -58,17 +59,20 @@ export function executeRequest(
   // A pinned provider is asked exactly what the client asked: its own view is what they want.
   const resolved: ResolvedBlock = pinned ? { params, target: UNRESOLVED } : resolveBlockTarget(method, params, tagHeights(chain));
 
+  const routeOne = (r: ResolvedBlock): Promise<RoutedResponse> => routeToProviders(chain, state, method, r, policy, route, deps);
+  // eth_getLogs over a range: cut into sub-ranges when providers refuse it whole.
+  const serve = (): Promise<RoutedResponse> => (method === 'eth_getLogs' && !pinned && serveLogsOverRange(chain, resolved, routeOne, route, deps)) || routeOne(resolved);
   const coalescing = chain.config.coalescing;
   if (policy.replaySafe && coalescing.enabled && !coalescing.disabledMethods.includes(method)) {
     const key = coalescingKey(method, resolved.params, `${route.strategy}|${route.pinnedProviderId ?? ''}`, chain.view.answerHead());
     if (key !== undefined) {
-      const { promise, joined } = state.coalescer.run(key, () => routeToProviders(chain, state, method, resolved, policy, route, deps));
+      const { promise, joined } = state.coalescer.run(key, serve);
       if (!joined) return promise;
       deps.metrics.coalesced.inc({ chain: chain.name, method: metricMethodLabel(method) });
       return promise.then((shared) => ({ ...shared, attempts: 0, hedged: false }));
     }
   }
-  return routeToProviders(chain, state, method, resolved, policy, route, deps);
+  return serve();
 }
 
 function tagHeights(chain: ChainRuntime): { latest: number | undefined; safe: number | undefined; finalized: number | undefined } {
@@ -159,11 +163,11 @@ async function routeToProviders(
     case 'null':
       return { body: { result: (verdict.attempt.outcome as ResultOutcome).bytes }, providerId: verdict.attempt.provider.id, attempts, outcome: 'success', hedged };
     case 'final_failure':
-      return { ...(await failureAnswer(verdict.attempt, attempts, undefined, failureContext)), hedged };
+      return { ...(await failureAnswer(verdict.attempt, attempts, undefined, failureContext)), hedged, failure: verdict.attempt.classification as Classification };
     case 'exhausted':
       if (verdict.last !== undefined) {
         const retryAfterMs = verdict.rateLimitedRetryAfterMs === undefined ? undefined : minDefined(verdict.rateLimitedRetryAfterMs, selection.retryAfterMs);
-        return { ...(await failureAnswer(verdict.last, attempts, retryAfterMs, failureContext)), hedged };
+        return { ...(await failureAnswer(verdict.last, attempts, retryAfterMs, failureContext)), hedged, failure: verdict.last.classification as Classification };
       }
   }
   if (selection.retryAfterMs !== undefined && selection.candidates.length === 0) return rateLimitedAnswer(selection.retryAfterMs, 0);

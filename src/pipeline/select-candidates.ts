@@ -5,7 +5,7 @@ import type { RankCandidate, StrategyName } from '../routing/index.js';
 import type { BlockTarget } from './block-target.js';
 
 /** Why a provider was left out of a request's candidate list (reported in errors and /api). */
-export type ExclusionReason = 'breaker_open' | 'cooldown' | 'unsupported_method' | 'outlier';
+export type ExclusionReason = 'breaker_open' | 'cooldown' | 'unsupported_method' | 'range_limit' | 'outlier';
 
 export interface Selection {
   /** Providers to try, best first. */
@@ -18,7 +18,7 @@ export interface Selection {
 export interface SelectionRequest {
   method: string;
   strategy: StrategyName;
-  /** For eth_getLogs: blocks spanned, so providers with a known smaller range limit are skipped. */
+  /** For eth_getLogs: blocks spanned, so providers with a known or configured smaller range limit are skipped. */
   rangeSize?: number | undefined;
   /** Pin to one provider: no ordering, no failover, and no exclusion (the client asked for it). */
   pinnedProviderId?: string;
@@ -64,6 +64,8 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
       excluded.push({ provider, reason: 'breaker_open' });
     } else if (chain.capabilities.isUnsupported(provider.id, request.method, { rangeSize: request.rangeSize })) {
       excluded.push({ provider, reason: 'unsupported_method' });
+    } else if (request.rangeSize !== undefined && request.rangeSize > (provider.config.getLogsMaxRange ?? Infinity)) {
+      excluded.push({ provider, reason: 'range_limit' });
     } else if (view.isOutlier(provider)) {
       if (request.headDependent) excluded.push({ provider, reason: 'outlier' });
       else outliers.push(provider);

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { LoopLagMonitor } from '../observability/loop-lag.js';
 import type { LassoMetrics } from '../observability/metrics.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
+import type { Classification } from '../resilience/index.js';
 import type { StrategyName } from '../routing/index.js';
 
 export interface ExecuteDeps {
@@ -43,4 +44,6 @@ export interface RoutedResponse {
   outcome: RequestOutcomeKind;
   /** A hedge attempt was sent for this request. */
   hedged: boolean;
+  /** How the last failed attempt was classified, when the answer is a failure that came from one. */
+  failure?: Classification;
 }

@@ -44,11 +44,12 @@ interface Entry {
  * What each provider cannot do, learned from `capability` errors, per (provider, method), for a TTL.
  *
  * - unsupported method: skip the provider for that method entirely.
- * - range too large (eth_getLogs...): remember the smallest failing range size and skip the
- *   provider only for ranges at least that large. Simple by design: the real limit may be a
- *   result count rather than a block count, so this is a heuristic that errs towards trying.
- *   A limit the refusal states ("up to a 2K block range") is kept too: `logsRangeLimit` tells
- *   an eth_getLogs splitter what to ask this provider for.
+ * - range too large (eth_getLogs...): remember the smallest failing range size, and the limit the
+ *   refusal states ("up to a 2K block range"), and skip the provider for ranges above either:
+ *   the eth_getLogs engine cuts wide ranges to what `logsRangeLimit` says, and asking a provider
+ *   for more than it said it takes would only buy another refusal. The real limit may be a
+ *   result count rather than a block count, so the failing size is a heuristic that errs
+ *   towards trying.
  * - pruned history / unknown block, unsupported params, too large: not remembered. They depend on
  *   the block or the request, not the method (a full node serves eth_call at latest but not at an
  *   old block); the request fails over and the next request tries again. Archive needs belong in
@@ -100,13 +101,14 @@ export class CapabilityMemory {
 
   /**
    * Largest log range (blocks) this provider is believed to accept for `method`: the limit it
-   * stated, else one block less than the smallest range seen failing. Undefined when nothing was
+   * stated, but never a range seen failing (a result-count refusal can fail below the stated block
+   * limit), else one block less than the smallest range seen failing. Undefined when nothing was
    * learned (or it expired): then nothing is known against asking for any range.
    */
   logsRangeLimit(providerId: string, method: string): number | undefined {
     const limit = this.#live(keyOf(providerId, method))?.rangeLimit;
     if (limit === undefined) return undefined;
-    return limit.statedMaxBlocks ?? limit.failingSize - 1;
+    return Math.min(limit.statedMaxBlocks ?? Infinity, limit.failingSize - 1);
   }
 
   /**
@@ -128,7 +130,9 @@ export class CapabilityMemory {
     const entry = this.#live(keyOf(providerId, method));
     if (entry === undefined) return false;
     if (entry.unsupportedUntil !== undefined) return true;
-    return entry.rangeLimit !== undefined && context.rangeSize !== undefined && context.rangeSize >= entry.rangeLimit.failingSize;
+    if (entry.rangeLimit === undefined || context.rangeSize === undefined) return false;
+    const { failingSize, statedMaxBlocks } = entry.rangeLimit;
+    return context.rangeSize >= failingSize || (statedMaxBlocks !== undefined && context.rangeSize > statedMaxBlocks);
   }
 
   /** Forgets what was learned about a provider (one method, or all). */

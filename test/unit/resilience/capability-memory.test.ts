@@ -14,13 +14,17 @@ function classifyRpc(code: number, message: string, method: string): Classificat
 }
 
 describe('CapabilityMemory', () => {
-  it('keeps a stated log range limit for a splitter, and still judges by what actually failed', () => {
+  it('keeps a stated log range limit for a splitter, and skips ranges above it or above what failed', () => {
     const { memory } = setup();
     const refusal = classifyRpc(-32000, 'exceed maximum block range: 2000', 'eth_getLogs');
     memory.record('a', 'eth_getLogs', refusal, { rangeSize: 5_000 });
     expect(memory.logsRangeLimit('a', 'eth_getLogs')).toBe(2_000);
-    expect(memory.isUnsupported('a', 'eth_getLogs', { rangeSize: 4_999 })).toBe(false);
-    expect(memory.isUnsupported('a', 'eth_getLogs', { rangeSize: 5_000 })).toBe(true);
+    expect(memory.isUnsupported('a', 'eth_getLogs', { rangeSize: 2_000 })).toBe(false);
+    expect(memory.isUnsupported('a', 'eth_getLogs', { rangeSize: 2_001 })).toBe(true);
+    // A result-count refusal can fail below the stated block limit: what failed counts too.
+    memory.record('a', 'eth_getLogs', refusal, { rangeSize: 1_500 });
+    expect(memory.logsRangeLimit('a', 'eth_getLogs')).toBe(1_499);
+    expect(memory.isUnsupported('a', 'eth_getLogs', { rangeSize: 1_500 })).toBe(true);
     memory.record('b', 'eth_getLogs', classifyRpc(-32005, 'limit exceeded', 'eth_getLogs'), { rangeSize: 800 });
     expect(memory.logsRangeLimit('b', 'eth_getLogs')).toBe(799);
     expect(memory.logsRangeLimit('c', 'eth_getLogs')).toBeUndefined();
