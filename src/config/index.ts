@@ -13,7 +13,6 @@ export {
   NAME_PATTERN,
   ProviderSchema,
   ServerSchema,
-  STRATEGY_NAMES,
   StrategyNameSchema,
   type ApiKeyConfig,
   type AuthConfig,
@@ -29,5 +28,4 @@ export {
   type LogLevel,
   type ProviderConfig,
   type ServerConfig,
-  type StrategyName,
 } from './schema.js';

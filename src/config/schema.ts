@@ -10,14 +10,14 @@ import { applyChainPreset, CHAIN_PRESET_NAMES } from './presets.js';
 import type { ChainPresetName } from './presets.js';
 import { DEFAULT_STRATEGY, STRATEGY_NAMES } from '../routing/strategies.js';
 import { DEFAULT_COMPRESSION_THRESHOLD_BYTES } from '../server/answer-writer.js';
+import { BREAKER_DEFAULTS } from '../resilience/circuit-breaker.js';
 import { DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES } from '../transport/http-upstream.js';
-import { GET_LOGS_DEFAULTS } from '../logs/index.js';
+  getLogs: Object.keys(GetLogsSchema.shape),
 
 /** Chain names and provider ids: used in URLs, metric labels and logs. */
 export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
 const METHOD_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-export { STRATEGY_NAMES };
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 // `${PORT}` substitution yields strings: accept numeric / boolean strings where numbers / booleans
@@ -233,17 +233,17 @@ export const LoggingSchema = z.strictObject({
 
 export const BreakerSchema = z.strictObject({
   /** Consecutive timeouts that open the breaker. @default 2 */
-  timeoutThreshold: int(1).default(2),
+  timeoutThreshold: int(1).default(BREAKER_DEFAULTS.timeoutThreshold),
   /** Consecutive network failures (refused, reset) that open the breaker. @default 3 */
-  networkThreshold: int(1).default(3),
+  networkThreshold: int(1).default(BREAKER_DEFAULTS.networkThreshold),
   /** Consecutive other provider failures (5xx, -32603, garbage) that open the breaker. @default 5 */
-  otherThreshold: int(1).default(5),
+  otherThreshold: int(1).default(BREAKER_DEFAULTS.otherThreshold),
   /** First open -> half-open delay, in ms; doubled on each reopen. @default 10000 */
-  recoveryMs: int(1).default(10_000),
+  recoveryMs: int(1).default(BREAKER_DEFAULTS.recoveryMs),
   /** Cap of the doubled recovery delay, in ms. @default 300000 */
-  maxRecoveryMs: int(1).default(300_000),
+  maxRecoveryMs: int(1).default(BREAKER_DEFAULTS.maxRecoveryMs),
   /** Successful half-open probes needed to close. @default 2 */
-  successesToClose: int(1).default(2),
+  successesToClose: int(1).default(BREAKER_DEFAULTS.successesToClose),
 });
 
 const methodList = z.array(z.string().regex(METHOD_PATTERN, 'must be a method name such as eth_call')).default([]);
@@ -320,17 +320,17 @@ export const GetLogsSchema = z.strictObject({
 /** Upstream WebSocket channels of a chain's providers (used by subscriptions). */
 export const UpstreamWsSchema = z.strictObject({
   /** WebSocket handshake deadline, in ms. @default 5000 */
-  connectTimeoutMs: int(1).default(5_000),
+  connectTimeoutMs: int(1).default(WS_UPSTREAM_DEFAULTS.connectTimeoutMs),
   /** Timeout of one request over an upstream socket (eth_subscribe...), in ms. @default 10000 */
-  requestTimeoutMs: int(1).default(10_000),
+  requestTimeoutMs: int(1).default(WS_UPSTREAM_DEFAULTS.requestTimeoutMs),
   /** Interval between ws pings; 0 disables heartbeats. @default 10000 */
-  heartbeatIntervalMs: int(0).default(10_000),
+  heartbeatIntervalMs: int(0).default(WS_UPSTREAM_DEFAULTS.heartbeatIntervalMs),
   /** A ping without a pong within this time marks the connection dead, in ms. @default 5000 */
-  heartbeatTimeoutMs: int(1).default(5_000),
+  heartbeatTimeoutMs: int(1).default(WS_UPSTREAM_DEFAULTS.heartbeatTimeoutMs),
   /** First reconnect delay, doubled after each failed attempt, in ms. @default 500 */
-  reconnectBaseMs: int(1).default(500),
+  reconnectBaseMs: int(1).default(WS_UPSTREAM_DEFAULTS.reconnectBaseMs),
   /** Cap of the reconnect delay, in ms. @default 30000 */
-  reconnectMaxMs: int(1).default(30_000),
+  reconnectMaxMs: int(1).default(WS_UPSTREAM_DEFAULTS.reconnectMaxMs),
 });
 
 /**
@@ -470,7 +470,6 @@ export type BreakerConfig = ChainConfig['breaker'];
 export type SubscriptionsConfig = ChainConfig['subscriptions'];
 export type UpstreamWsConfig = SubscriptionsConfig['upstream'];
 export type ProviderConfig = ChainConfig['providers'][number];
-export type StrategyName = z.output<typeof StrategyNameSchema>;
 
 /** Known keys per object kind, for "did you mean" hints on unknown keys. */
 export const KNOWN_KEYS = {
@@ -478,7 +477,6 @@ export const KNOWN_KEYS = {
   server: Object.keys(ServerSchema.shape),
   limits: Object.keys(LimitsSchema.shape),
   filters: Object.keys(FiltersSchema.shape),
-  websocket: Object.keys(WebSocketSchema.shape),
   logging: Object.keys(LoggingSchema.shape),
   auth: Object.keys(AuthSchema.shape),
   apiKey: Object.keys(ApiKeySchema.shape),
@@ -486,11 +484,14 @@ export const KNOWN_KEYS = {
   sharedState: Object.keys(SharedStateSchema.shape),
   chain: Object.keys(ChainObjectSchema.shape),
   breaker: Object.keys(BreakerSchema.shape),
+<<<<<<< HEAD
   hedging: Object.keys(HedgingSchema.shape),
   adaptiveTimeouts: Object.keys(AdaptiveTimeoutsSchema.shape),
   coalescing: Object.keys(CoalescingSchema.shape),
   getLogs: Object.keys(GetLogsSchema.shape),
   subscriptions: Object.keys(SubscriptionsSchema.shape),
   subscriptionsUpstream: Object.keys(UpstreamWsSchema.shape),
+=======
+>>>>>>> 690866d (Defaults once: the breaker and the upstream WebSocket export theirs and the config schema reuses them; strategy names exported from routing only; unread known-key lists removed)
   provider: Object.keys(ProviderSchema.shape),
 } as const;

@@ -42,6 +42,18 @@ export interface BreakerOptions {
   onTransition?: (t: BreakerTransition) => void;
 }
 
+/** Defaults of the tunable options (the config schema reuses them). */
+export const BREAKER_DEFAULTS = {
+  timeoutThreshold: 2,
+  networkThreshold: 3,
+  otherThreshold: 5,
+  recoveryMs: 10_000,
+  maxRecoveryMs: 300_000,
+  successesToClose: 2,
+  jitterRatio: 0.2,
+  probeTimeoutMs: 60_000,
+} as const satisfies BreakerOptions;
+
 /**
  * Admission ticket for one attempt. Settle it with exactly one of `recordSuccess`,
  * `recordFailure` or `release`; settling twice is ignored.
@@ -124,17 +136,18 @@ export class CircuitBreaker {
   #lastTransition: (BreakerTransition & { at: number }) | undefined;
 
   constructor(options: BreakerOptions = {}) {
+    const d = BREAKER_DEFAULTS;
     this.#thresholds = {
-      timeout: positiveInt(options.timeoutThreshold ?? 2, 'timeoutThreshold'),
-      network: positiveInt(options.networkThreshold ?? 3, 'networkThreshold'),
-      other: positiveInt(options.otherThreshold ?? 5, 'otherThreshold'),
+      timeout: positiveInt(options.timeoutThreshold ?? d.timeoutThreshold, 'timeoutThreshold'),
+      network: positiveInt(options.networkThreshold ?? d.networkThreshold, 'networkThreshold'),
+      other: positiveInt(options.otherThreshold ?? d.otherThreshold, 'otherThreshold'),
     };
-    this.#recoveryMs = nonNegative(options.recoveryMs ?? 10_000, 'recoveryMs');
-    this.#maxRecoveryMs = Math.max(this.#recoveryMs, nonNegative(options.maxRecoveryMs ?? 300_000, 'maxRecoveryMs'));
-    this.#successesToClose = positiveInt(options.successesToClose ?? 2, 'successesToClose');
-    this.#jitterRatio = options.jitterRatio ?? 0.2;
+    this.#recoveryMs = nonNegative(options.recoveryMs ?? d.recoveryMs, 'recoveryMs');
+    this.#maxRecoveryMs = Math.max(this.#recoveryMs, nonNegative(options.maxRecoveryMs ?? d.maxRecoveryMs, 'maxRecoveryMs'));
+    this.#successesToClose = positiveInt(options.successesToClose ?? d.successesToClose, 'successesToClose');
+    this.#jitterRatio = options.jitterRatio ?? d.jitterRatio;
     if (!(this.#jitterRatio >= 0 && this.#jitterRatio < 1)) throw new RangeError('jitterRatio must be in [0, 1)');
-    this.#probeTimeoutMs = nonNegative(options.probeTimeoutMs ?? 60_000, 'probeTimeoutMs');
+    this.#probeTimeoutMs = nonNegative(options.probeTimeoutMs ?? d.probeTimeoutMs, 'probeTimeoutMs');
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#onTransition = options.onTransition;

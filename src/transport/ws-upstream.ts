@@ -63,6 +63,18 @@ export interface WsUpstreamOptions {
   logger?: ComponentLogger;
 }
 
+/** Defaults of the tunable options (the config schema reuses them). */
+export const WS_UPSTREAM_DEFAULTS = {
+  connectTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  heartbeatIntervalMs: 10_000,
+  heartbeatTimeoutMs: 5_000,
+  reconnectBaseMs: 500,
+  reconnectMaxMs: 30_000,
+  reconnectJitterRatio: 0.3,
+  maxPayloadBytes: 64 * 1024 * 1024,
+} as const satisfies Partial<WsUpstreamOptions>;
+
 /** Receives the notifications of one upstream subscription. Called synchronously, in arrival order. */
 export interface UpstreamSubscriptionListener {
   onNotification(result: unknown): void;
@@ -163,15 +175,16 @@ export class WsUpstream extends EventEmitter<{ state: [WsStateChange] }> {
     this.url = options.url;
     this.name = options.name;
     this.displayUrl = redactUrl(options.url);
+    const d = WS_UPSTREAM_DEFAULTS;
     this.opts = {
-      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 10_000,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 5_000,
-      reconnectBaseMs: options.reconnectBaseMs ?? 500,
-      reconnectMaxMs: options.reconnectMaxMs ?? 30_000,
-      reconnectJitterRatio: options.reconnectJitterRatio ?? 0.3,
-      maxPayloadBytes: options.maxPayloadBytes ?? 64 * 1024 * 1024,
+      connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? d.requestTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? d.heartbeatIntervalMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? d.heartbeatTimeoutMs,
+      reconnectBaseMs: options.reconnectBaseMs ?? d.reconnectBaseMs,
+      reconnectMaxMs: options.reconnectMaxMs ?? d.reconnectMaxMs,
+      reconnectJitterRatio: options.reconnectJitterRatio ?? d.reconnectJitterRatio,
+      maxPayloadBytes: options.maxPayloadBytes ?? d.maxPayloadBytes,
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
     };
