@@ -24,8 +24,12 @@ export interface FilterStore {
   create(record: FilterRecord, maxPerOwner: number): Promise<{ ok: true } | { ok: false; installed: number }>;
   /** The filter, with its idle timer restarted; undefined when unknown or expired. */
   touch(id: string): Promise<FilterRecord | undefined>;
-  /** Stores the filter's new position, unless it was uninstalled or expired meanwhile. */
-  save(record: FilterRecord): Promise<void>;
+  /**
+   * Stores the filter's new position if it is still installed and still at `previous` (as `touch`
+   * returned it). False when another poll moved it meanwhile (it delivered these changes), or the
+   * filter was uninstalled or expired.
+   */
+  save(record: FilterRecord, previous: FilterRecord): Promise<boolean>;
   /** Uninstalls; returns what was removed (undefined when unknown or expired). */
   remove(id: string): Promise<FilterRecord | undefined>;
   close(): void;

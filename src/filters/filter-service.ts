@@ -62,7 +62,7 @@ export class FilterService implements FilterHandler {
   private readonly store: FilterStore;
   private readonly maxPerClient: number;
   private readonly newId: () => string;
-  /** Polls of one filter run one after another in this process (a concurrent one would deliver the same changes twice). */
+  /** Polls of one filter run one after another in this process (across replicas, `save` refuses the later of two). */
   private readonly polling = new Map<string, Promise<unknown>>();
   private readonly readers = new WeakMap<ChainRuntime, PipelineReader>();
 
@@ -166,7 +166,8 @@ export class FilterService implements FilterHandler {
       items = [...removed, ...added.flatMap((b) => b.logs ?? [])];
     }
     if (step.orphaned.length === 0 && added.length === 0) return items;
-    await this.store.save({ ...record, window: nextWindow(step.kept, added, RECENT_BLOCKS, chain.view.finalized()) });
+    // Another replica's poll of this filter moved it first: it delivered these changes.
+    if (!(await this.store.save({ ...record, window: nextWindow(step.kept, added, RECENT_BLOCKS, chain.view.finalized()) }, record))) return [];
     if (items.length > 0) this.deps.metrics.changesServed.inc({ chain: chain.name, kind: record.kind }, items.length);
     return items;
   }

@@ -44,9 +44,11 @@ export class MemoryFilterStore implements FilterStore {
     return entry.record;
   }
 
-  async save(record: FilterRecord): Promise<void> {
+  async save(record: FilterRecord, previous: FilterRecord): Promise<boolean> {
     const entry = this.filters.get(record.id);
-    if (entry !== undefined) entry.record = record;
+    if (entry === undefined || entry.record !== previous) return false;
+    entry.record = record;
+    return true;
   }
 
   async remove(id: string): Promise<FilterRecord | undefined> {

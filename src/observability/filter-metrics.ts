@@ -3,8 +3,8 @@ import type { Registry } from 'prom-client';
 
 /**
  * Prometheus metrics of the filters Lasso emulates (eth_newFilter and friends). `kind` is
- * blocks | logs | pending. With shared state, each replica counts what it did itself: the
- * installed gauge is this replica's creations minus the removals and expiries it saw.
+ * blocks | logs | pending. With shared state, each replica counts what it did itself (an expiry
+ * by the one replica whose sweep found it): the installed gauges sum to the filters installed.
  */
 export class FilterMetrics {
   readonly installed: Gauge<'chain' | 'kind'>;

@@ -39,13 +39,17 @@ describe('in-memory filter store', () => {
     expect(await store.create(record('0x5'), 2)).toEqual({ ok: true });
   });
 
-  it('save stores the new position of an installed filter only', async () => {
+  it('save stores the new position of an installed filter that did not move meanwhile', async () => {
     store = new MemoryFilterStore({ idleTimeoutMs: 1_000 });
     await store.create(record('0x1'), 5);
-    await store.save({ ...record('0x1'), window: [{ number: 2, hash: '0x02' }] });
+    const polled = (await store.touch('0x1')) as FilterRecord;
+    const moved = { ...polled, window: [{ number: 2, hash: '0x02' }] };
+    expect(await store.save(moved, polled)).toBe(true);
     expect((await store.touch('0x1'))?.window).toEqual([{ number: 2, hash: '0x02' }]);
+    // A second poll that started from the old position lost the race.
+    expect(await store.save({ ...polled, window: [{ number: 3, hash: '0x03' }] }, polled)).toBe(false);
     await store.remove('0x1');
-    await store.save(record('0x1'));
+    expect(await store.save(moved, moved)).toBe(false);
     expect(await store.touch('0x1')).toBeUndefined();
   });
 });
