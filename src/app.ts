@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { attachCache, detachCache } from './cache/index.js';
 import type { LassoConfig } from './config/index.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import { FilterService } from './filters/filter-service.js';
@@ -98,6 +99,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     { auth: config.server.auth, cors: config.server.cors },
     { limits: new RateLimits({ ...(redis && { redis, whenUnreachable: redisConfig?.whenUnreachable }) }), metrics: frontDoorMetrics },
   );
+  for (const chain of runtimes) attachCache(chain, chain.config.cache, { metrics: metrics.cache, ...(redis && { redis }) });
   const healthSources: HealthSource[] = [() => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : [])];
   const loopLag = new LoopLagMonitor();
   loopLag.start();
@@ -169,6 +171,7 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
         server.closeAllConnections();
       });
       await Promise.all([...subscriptionServices.values()].map((s) => s.close()));
+      for (const c of runtimes) detachCache(c);
       await Promise.all(runtimes.map((c) => c.close()));
       filters.close();
       loopLag.stop();

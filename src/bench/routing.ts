@@ -5,8 +5,8 @@
  * Each round runs every arm on the same devnet setup, seed and request schedule: Lasso (its
  * default strategy), the nearest provider alone ("pinned") and viem's `fallback` with `rank`.
  * Rounds are interleaved (round 1 of every arm, then round 2, ...) so that a burst of outside load
- * spoils one round, not one arm; each figure is the median over rounds. Lasso has no response
- * cache on this path, so every request reaches a provider.
+ * spoils one round, not one arm; each figure is the median over rounds. Lasso runs with its
+ * response cache off (the scenario environment's default), so every request reaches a provider.
  *
  * Environment: BENCH_ROUTING_ROUNDS (7), BENCH_ROUTING_STEADY_MS (15000), BENCH_ROUTING_CHAOS_MS
  * (60000; the timeline scales with it), BENCH_ROUTING_SCENARIOS ("steady,chaos"), BENCH_ROUTING_OUT
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     results[name] = Object.fromEntries([...byArm].map(([arm, rs]) => [arm, summarize(rs)]));
   }
 
+  console.log('\nLasso runs with its response cache off: every request reaches a provider.');
   console.log('\nscenario   arm              p50 ms   p99 ms   success   (medians over rounds)');
   for (const [name, arms] of Object.entries(results)) {
     for (const [arm, s] of Object.entries(arms)) {

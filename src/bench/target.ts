@@ -19,11 +19,12 @@ export type TargetKind = 'upstream' | 'large-upstream' | 'large-upstream-gzip' |
  * @param secondUpstreamUrl Lasso only: the upstream of a second chain, `bench-gz`
  */
 /**
- * Coalescing off: every client request must cost one upstream request, as in the pass-through, or
- * identical benchmark requests would be merged and flatter Lasso. eth_getLogs gets the request's
+ * Coalescing and the response cache off: every client request must cost one upstream request, as
+ * in the pass-through, or identical benchmark requests would be merged or answered from memory and
+ * flatter Lasso (bench:cache measures the cache, with a target of its own). eth_getLogs gets the request's
  * whole deadline: 20 MB answers to 8 clients on a busy machine can take longer than its usual 5 s.
  */
-const BENCH_CHAIN = { chainId: 1, headPollIntervalMs: 1000, coalescing: { enabled: false }, methodTimeoutsMs: { eth_getLogs: 30_000 } };
+const BENCH_CHAIN = { chainId: 1, headPollIntervalMs: 1000, coalescing: { enabled: false }, cache: { enabled: false }, methodTimeoutsMs: { eth_getLogs: 30_000 } };
 
 async function start(kind: TargetKind, upstreamUrl: string | undefined, secondUpstreamUrl: string | undefined): Promise<string> {
   switch (kind) {

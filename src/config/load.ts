@@ -148,6 +148,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 2) return KNOWN_KEYS.chain;
   if (path.length === 3 && sub === 'breaker') return KNOWN_KEYS.breaker;
   if (path.length === 3 && sub === 'getLogs') return KNOWN_KEYS.getLogs;
+  if (path.length === 3 && sub === 'cache') return KNOWN_KEYS.cache;
   if (path.length === 4 && sub === 'providers' && typeof index === 'number') return KNOWN_KEYS.provider;
   return [];
 }

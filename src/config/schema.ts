@@ -8,6 +8,7 @@ import { DEFAULT_FILTER_IDLE_TIMEOUT_MS, DEFAULT_FILTER_MAX_PER_CLIENT } from '.
 import { trustedProxyProblem } from '../front-door/client-ip.js';
 import { applyChainPreset, CHAIN_PRESET_NAMES } from './presets.js';
 import type { ChainPresetName } from './presets.js';
+import { DEFAULT_CACHE_ENABLED, DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_UNFINALIZED_TTL_MS } from '../cache/options.js';
 import { DEFAULT_STRATEGY, STRATEGY_NAMES } from '../routing/strategies.js';
 import { DEFAULT_COMPRESSION_THRESHOLD_BYTES } from '../server/answer-writer.js';
 import { BREAKER_DEFAULTS } from '../resilience/circuit-breaker.js';
@@ -317,6 +318,36 @@ export const GetLogsSchema = z.strictObject({
   maxResponseBytes: int(1024).default(GET_LOGS_DEFAULTS.maxResponseBytes),
 });
 
+/** Settings of one method in the response cache. */
+export const MethodCacheSchema = z.strictObject({
+  /** false: never cached. @default true */
+  enabled: bool.optional(),
+  /** Longest time any answer of this method is kept (final ones too), in ms. @default final: until evicted; unfinalized: unfinalizedTtlMs */
+  ttlMs: int(1).optional(),
+  /** A byte budget of the method's own, apart from the chain's. @default shares the chain's maxBytes */
+  maxBytes: int(1024).optional(),
+});
+
+/**
+ * The response cache, by finality: final answers kept until evicted (and shared through
+ * `sharedState.redis` when set), unfinalized ones for a short TTL and dropped on a reorg, moving
+ * tags keyed by the number they mean, never anything pending, writes, filters or subscriptions.
+ */
+export const CacheSchema = z.strictObject({
+  /** @default true */
+  enabled: bool.default(DEFAULT_CACHE_ENABLED),
+  /** Bytes of answers kept in memory for the chain (least recently used go first). @default 67108864 */
+  maxBytes: int(1024).default(DEFAULT_CACHE_MAX_BYTES),
+  /** How long an answer about a block that is not final yet is kept, in ms. @default 2000 */
+  unfinalizedTtlMs: int(1).default(DEFAULT_CACHE_UNFINALIZED_TTL_MS),
+  /** Settings by exact method name. @default {} */
+  methods: z
+    .record(z.string().regex(METHOD_PATTERN, 'must be a method name such as eth_call'), MethodCacheSchema)
+    // Null prototype: a client-sent method name such as "constructor" must not find Object.prototype members.
+    .transform((r) => Object.assign(Object.create(null) as Record<string, z.output<typeof MethodCacheSchema>>, r))
+    .default(() => Object.create(null) as Record<string, z.output<typeof MethodCacheSchema>>),
+});
+
 /** Upstream WebSocket channels of a chain's providers (used by subscriptions). */
 export const UpstreamWsSchema = z.strictObject({
   /** WebSocket handshake deadline, in ms. @default 5000 */
@@ -423,6 +454,8 @@ export const ChainObjectSchema = z.strictObject({
   adaptiveTimeouts: AdaptiveTimeoutsSchema.prefault({}),
   /** Sharing of identical in-flight reads. */
   coalescing: CoalescingSchema.prefault({}),
+  /** The response cache. */
+  cache: CacheSchema.prefault({}),
   /** Subscription continuity: stall detection, failover, backfill, polling fallback. */
   subscriptions: SubscriptionsSchema.prefault({}),
   /** eth_getLogs over ranges wider than providers accept. */
@@ -489,6 +522,7 @@ export const KNOWN_KEYS = {
   adaptiveTimeouts: Object.keys(AdaptiveTimeoutsSchema.shape),
   coalescing: Object.keys(CoalescingSchema.shape),
   getLogs: Object.keys(GetLogsSchema.shape),
+  cache: Object.keys(CacheSchema.shape),
   subscriptions: Object.keys(SubscriptionsSchema.shape),
   subscriptionsUpstream: Object.keys(UpstreamWsSchema.shape),
 =======

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BoundCounter, BoundHistogram } from './bound-metrics.js';
+import { CacheMetrics } from './cache-metrics.js';
 import type { CounterSeries, HistogramSeries } from './bound-metrics.js';
 import { GetLogsMetrics } from './get-logs-metrics.js';
 
@@ -64,6 +65,9 @@ export class LassoMetrics {
     labelNames: ['chain', 'method'] as const,
     registers: [this.registry],
   });
+
+  /** The response cache: hits, misses, bytes, entries, evictions, reorg invalidations. */
+  readonly cache = new CacheMetrics(this.registry);
 
   readonly coalesced = new Counter({
     name: 'lasso_coalesced_requests_total',

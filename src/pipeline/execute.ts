@@ -1,3 +1,4 @@
+import { cacheOf } from '../cache/index.js';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { methodPolicy } from '../jsonrpc/method-policy.js';
 import { ResultBytes } from '../jsonrpc/result-bytes.js';
@@ -36,9 +37,9 @@ const UNRESOLVED: BlockTarget = { kind: 'none' };
 
 /**
  * One request's life after parsing: method policy, eth_blockNumber from the chain view, moving
- * block tags fixed to the numbers they mean now, coalescing with identical in-flight reads, then
- * routing to providers. Never throws for upstream problems; the answer is always a JSON-RPC result
- * or error.
+ * block tags fixed to the numbers they mean now, the response cache (keyed by those numbers),
+ * coalescing with identical in-flight reads, then routing to providers. Never throws for upstream
+ * problems; the answer is always a JSON-RPC result or error.
  */
 export function executeRequest(
   chain: ChainRuntime,
@@ -58,7 +59,26 @@ export function executeRequest(
   if (method === 'eth_blockNumber' && !pinned) return answerBlockNumber(chain, state, policy, route, deps);
   // A pinned provider is asked exactly what the client asked: its own view is what they want.
   const resolved: ResolvedBlock = pinned ? { params, target: UNRESOLVED } : resolveBlockTarget(method, params, tagHeights(chain));
+  const cache = pinned || route.useCache === false ? undefined : cacheOf(chain);
+  if (cache === undefined) return coalesceOrRoute(chain, state, method, resolved, policy, route, deps);
+  return cache.readThrough({ method, ...resolved }, () => coalesceOrRoute(chain, state, method, resolved, policy, route, deps), (body) => ({
+    ...NO_UPSTREAM,
+    body,
+    outcome: 'error' in body ? 'rpc_error' : 'success',
+  }));
+}
 
+/** Identical in-flight reads share one upstream execution; others go to the providers. */
+function coalesceOrRoute(
+  chain: ChainRuntime,
+  state: ChainPipelineState,
+  method: string,
+  resolved: ResolvedBlock,
+  policy: MethodPolicy,
+  route: RouteOptions,
+  deps: ExecuteDeps,
+): Promise<RoutedResponse> {
+  const pinned = route.pinnedProviderId !== undefined;
   const routeOne = (r: ResolvedBlock): Promise<RoutedResponse> => routeToProviders(chain, state, method, r, policy, route, deps);
   // eth_getLogs over a range: cut into sub-ranges when providers refuse it whole.
   const serve = (): Promise<RoutedResponse> => (method === 'eth_getLogs' && !pinned && serveLogsOverRange(chain, resolved, routeOne, route, deps)) || routeOne(resolved);

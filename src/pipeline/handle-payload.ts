@@ -22,6 +22,8 @@ export interface PayloadResult {
   attempts: number;
   /** At least one item was hedged to a second provider. */
   hedged: boolean;
+  /** A single request the response cache looked up: answered from it, or not. */
+  cache?: 'hit' | 'miss';
 }
 
 /**
@@ -45,6 +47,7 @@ export async function handlePayload(
       providers: providerId === undefined ? [] : [providerId],
       attempts: r.routed?.attempts ?? 0,
       hedged: r.routed?.hedged ?? false,
+      ...(r.routed?.cache !== undefined && { cache: r.routed.cache }),
     };
   }
   const routed = await Promise.all(payload.items.map((item, i) => runItem(chain, item, route, transport, deps, refusals?.[i])));

@@ -29,6 +29,8 @@ export interface RouteOptions {
   deadline: number;
   /** Who is asking (`key:<id>` or `ip:<address>`): the owner of the filters it creates. */
   client?: string;
+  /** false: neither answered from nor kept in the response cache (reads that must see each provider's own answer). @default true */
+  useCache?: boolean;
 }
 
 export type RequestOutcomeKind = 'success' | 'rpc_error' | 'failed';
@@ -46,4 +48,6 @@ export interface RoutedResponse {
   hedged: boolean;
   /** How the last failed attempt was classified, when the answer is a failure that came from one. */
   failure?: Classification;
+  /** The request was looked up in the response cache: answered from it, or not. Unset when the cache had no say. */
+  cache?: 'hit' | 'miss';
 }

@@ -167,6 +167,7 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   const headers: string[] = ['x-lasso-request-id', requestId, 'x-lasso-attempts', String(result.attempts)];
   if (result.providers.length > 0) headers.push('x-lasso-provider', result.providers.join(','));
   if (result.hedged) headers.push('x-lasso-hedged', '1');
+  if (result.cache !== undefined) headers.push('x-lasso-cache', result.cache);
   if (origin !== undefined) headers.push(...deps.frontDoor.cors.responseHeaders(origin, admission.client.allowedOrigins));
   // Everything refused by the limit: 429, so that HTTP clients and proxies back off too.
   const limited = charged?.limitedOnly === true;

@@ -74,6 +74,8 @@ export class PipelineReader implements ChainReader {
     const route = {
       strategy: attempt > 0 ? ('load-balanced' as const) : this.chain.config.defaultStrategy,
       deadline: this.chain.now() + this.timeoutMs,
+      // Walking back a reorg asks again for a block it just read: the providers' answer, never a kept one.
+      useCache: false,
     };
     const response = await executeRequest(this.chain, method, params, route, 'http', this.deps);
     if ('error' in response.body) throw new ReadError(method, response.body.error.message, response.body.error.code);

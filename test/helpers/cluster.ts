@@ -91,6 +91,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         devnet: {
           chainId: devnet.chainId,
           headPollIntervalMs: 100,
+          // Off unless a test asks: these tests watch what reaches the providers, which a cache hides.
+          cache: { enabled: false },
           ...options.chain,
           providers: devnet.nodes().map((n, i) => {
             const proxy = proxies.get(n.id);

@@ -56,7 +56,8 @@ export async function startLassoWith(
   const config = lassoConfigSchema.parse({
     server: { host: '127.0.0.1', port: 0 },
     logging: { level: 'info' },
-    chains: { test: { chainId: 31337, ...chain, providers } },
+    // Cache off unless a test asks: these tests watch what reaches the providers, which a cache hides.
+    chains: { test: { chainId: 31337, cache: { enabled: false }, ...chain, providers } },
   });
   return startLasso({ config, logger: createLogger('info', log.stream), processMetrics: false });
 }

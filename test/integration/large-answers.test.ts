@@ -136,6 +136,8 @@ describe('large answers from scripted upstreams', () => {
           chainId: 31337,
           defaultStrategy: 'priority',
           hedging: { enabled: false },
+          // Each request must reach the providers: the same read is sent again against another fault.
+          cache: { enabled: false },
           providers: [
             { id: 'broken', url: broken.url, priority: 1 },
             { id: 'good', url: good.url, priority: 2 },

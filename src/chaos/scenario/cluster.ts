@@ -170,6 +170,8 @@ function buildLassoConfig(chain: string, chainId: number, providers: ScenarioPro
       chainId,
       // Devnet blocks come every second or so, not every 12 s: poll heads accordingly.
       headPollIntervalMs: 250,
+      // Scenarios judge how Lasso handles providers' faults, which cached answers would hide; a scenario about the cache turns it on.
+      cache: { enabled: false },
     },
     overrides.chain ?? {},
   );

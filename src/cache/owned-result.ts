@@ -1,0 +1,24 @@
+import { ResponseScanner } from '../jsonrpc/response-scanner.js';
+import { ResultBytes } from '../jsonrpc/result-bytes.js';
+
+const OPEN = Buffer.from('{"result":');
+const CLOSE = Buffer.from('}');
+
+/**
+ * A result held in one buffer of its own: an upstream answer's segments are views into the chunks
+ * it arrived in, which can be much larger than the result (and would be kept alive by the cache).
+ */
+export function ownedResult(result: ResultBytes): ResultBytes {
+  return resultFromJson(Buffer.concat(result.segments as Buffer[], result.byteLength)) as ResultBytes;
+}
+
+/** A result from its JSON text (as stored in Redis); undefined when the text is not valid JSON. */
+export function resultFromJson(json: Buffer): ResultBytes | undefined {
+  // Scanned as an envelope, so the result's facts (null, empty, block number and hash) are read as for an upstream answer.
+  const body = Buffer.concat([OPEN, json, CLOSE]);
+  const scanner = new ResponseScanner();
+  scanner.push(body);
+  const scanned = scanner.finish();
+  if (!scanned.ok || scanned.envelope?.result === undefined) return undefined;
+  return ResultBytes.fromScannedBody([body], scanned.envelope);
+}
