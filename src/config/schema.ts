@@ -13,7 +13,8 @@ import { DEFAULT_STRATEGY, STRATEGY_NAMES } from '../routing/strategies.js';
 import { DEFAULT_COMPRESSION_THRESHOLD_BYTES } from '../server/answer-writer.js';
 import { BREAKER_DEFAULTS } from '../resilience/circuit-breaker.js';
 import { DEFAULT_MAX_UPSTREAM_RESPONSE_BYTES } from '../transport/http-upstream.js';
-  getLogs: Object.keys(GetLogsSchema.shape),
+import { WS_UPSTREAM_DEFAULTS } from '../transport/ws-upstream.js';
+import { GET_LOGS_DEFAULTS } from '../logs/index.js';
 
 /** Chain names and provider ids: used in URLs, metric labels and logs. */
 export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -517,15 +518,7 @@ export const KNOWN_KEYS = {
   sharedState: Object.keys(SharedStateSchema.shape),
   chain: Object.keys(ChainObjectSchema.shape),
   breaker: Object.keys(BreakerSchema.shape),
-<<<<<<< HEAD
-  hedging: Object.keys(HedgingSchema.shape),
-  adaptiveTimeouts: Object.keys(AdaptiveTimeoutsSchema.shape),
-  coalescing: Object.keys(CoalescingSchema.shape),
   getLogs: Object.keys(GetLogsSchema.shape),
   cache: Object.keys(CacheSchema.shape),
-  subscriptions: Object.keys(SubscriptionsSchema.shape),
-  subscriptionsUpstream: Object.keys(UpstreamWsSchema.shape),
-=======
->>>>>>> 690866d (Defaults once: the breaker and the upstream WebSocket export theirs and the config schema reuses them; strategy names exported from routing only; unread known-key lists removed)
   provider: Object.keys(ProviderSchema.shape),
 } as const;
