@@ -67,6 +67,8 @@ export interface FrontDoorDeps {
 }
 
 const ANONYMOUS = 'anonymous';
+const everyMethod: MethodMatcher = () => true;
+const everyChain = (): boolean => true;
 
 /**
  * Who a request comes from, for state Lasso keeps per client (filters): the key's limiter subject,
@@ -75,8 +77,6 @@ const ANONYMOUS = 'anonymous';
 export function clientIdentity(client: Client, req: IncomingMessage): string {
   return client.subject !== '' ? client.subject : `ip:${req.socket.remoteAddress ?? 'unknown'}`;
 }
-const everyMethod: MethodMatcher = () => true;
-const everyChain = (): boolean => true;
 
 const OPEN_CLIENT: Client = {
   label: ANONYMOUS,
