@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScenarioResult } from '../chaos/scenario/index.js';
 import { comparisonTable, markdownTable, sloTable } from './report/tables.js';
 import { BATTLE_RESULT_SCHEMA } from './result-types.js';
+import { builtInScenario } from './scenarios.js';
 import type { BattleResult } from './result-types.js';
 import { formatDuration, formatMs, formatPct } from './units.js';
 
@@ -56,6 +57,19 @@ export async function loadValidationSources(root: string): Promise<ValidationSou
 export function isReproducible(r: BattleResult): boolean {
   const { commit, clean } = r.generator;
   return commit !== undefined && (clean ?? !commit.endsWith('-dirty'));
+}
+
+/**
+ * A built-in scenario's title as the code words it now: older result files keep the wording of
+ * their day, which the report should not carry forward.
+ */
+function scenarioTitle(r: BattleResult): string {
+  if (r.scenario.source !== 'builtin') return r.scenario.title;
+  try {
+    return builtInScenario(r.scenario.name).title;
+  } catch {
+    return r.scenario.title; // a built-in since removed
+  }
 }
 
 /** The bar the committed 30-minute flapping run must meet. */
@@ -127,7 +141,7 @@ export function renderValidationReport(s: ValidationSources): string {
   for (const { result: r } of compares) out.push(`- \`--compare\` run ${r.id} (${r.scenario.name}): ${r.comparison!.note}`);
 
   for (const { file, result: r } of s.battles) {
-    out.push('', `## ${r.scenario.title} — ${r.id}`, '');
+    out.push('', `## ${scenarioTitle(r)} — ${r.id}`, '');
     out.push(`${r.scenario.description}`);
     out.push('', `Seed ${r.scenario.seed}, ${r.scenario.rate} req/s for ${formatDuration(r.scenario.durationMs)}, started ${r.startedAt}, ${r.generator.name} ${r.generator.version}${r.generator.commit ? ` (${r.generator.commit})` : ''}${isReproducible(r) ? '' : ' — **not reproducible**: made from uncommitted changes'}. Source: [${file}](${relative('docs', file)}).`);
     out.push('', markdownTable(sloTable(r)));

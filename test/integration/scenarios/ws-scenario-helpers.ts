@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import { check, isWsFrontAvailable, subscriptionProviders } from '../../../src/chaos/index.js';
+import { check, subscriptionProviders } from '../../../src/chaos/index.js';
+import { isWsFrontAvailable } from '../../../src/chaos/scenario/index.js';
 import type { ChaosEntry, CheckContext, ScenarioRun } from '../../../src/chaos/index.js';
 
 /** Shared by the WebSocket scenario files (subscriptions.test.ts, long-subscription.test.ts). */

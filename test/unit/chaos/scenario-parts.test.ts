@@ -1,22 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { FaultProxy, ScenarioConfigError, groupSamples, startStaticUpstream, sumSamples } from '../../../src/chaos/index.js';
 import {
   ChaosTimeline,
-  FaultProxy,
   ProviderFaults,
-  ScenarioConfigError,
-  createRunClock,
   diffSamples,
-  groupSamples,
   parsePrometheusText,
   renderScenarioDocs,
   requestTotals,
   serializeEntry,
   sparkline,
-  startStaticUpstream,
-  sumSamples,
   timeSeries,
   validateTimeline,
-} from '../../../src/chaos/index.js';
+} from '../../../src/chaos/scenario/index.js';
+import { createRunClock } from '../../../src/chaos/workload/index.js';
 import type { ChaosEntry, RequestRecord, ScenarioCluster, ScenarioResult, StaticUpstream } from '../../../src/chaos/index.js';
 
 describe('Prometheus text', () => {

@@ -1,15 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  MethodPicker,
-  Workload,
-  WorkloadConfigError,
-  buildCall,
-  createHttpTarget,
-  createPrng,
-  createRunClock,
-  deriveSeed,
-  startStaticUpstream,
-} from '../../../src/chaos/index.js';
+import { Workload, WorkloadConfigError, createHttpTarget, createPrng, startStaticUpstream } from '../../../src/chaos/index.js';
+import { MethodPicker, buildCall, createRunClock, deriveSeed } from '../../../src/chaos/workload/index.js';
 import type { RpcTarget, StaticUpstream, TargetCall, TargetReply, WorkloadChain } from '../../../src/chaos/index.js';
 
 const chain: WorkloadChain = {
