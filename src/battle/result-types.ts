@@ -1,5 +1,5 @@
 import type { ChaosEventRecord, ScenarioResult } from '../chaos/scenario/index.js';
-import type { LatencySummary } from '../chaos/workload/index.js';
+import type { ConsistencySummary, LatencySummary } from '../chaos/workload/index.js';
 import type { FaultAnalysis } from './analysis/faults.js';
 import type { MetricAccuracy } from './analysis/metrics-accuracy.js';
 import type { SubscriptionsSummary } from './analysis/subscriptions.js';
@@ -106,7 +106,7 @@ export interface BattleResult {
     durationMs: number;
     rate: number;
     mix: Record<string, number>;
-    providers: { id: string; latencyMs?: number; jitterMs?: number }[];
+    providers: { id: string; latencyMs?: number; jitterMs?: number; lagBlocks?: number; faults?: unknown[] }[];
     blockTimeMs: number;
     subscriptions: { kind: string; count?: number; name?: string }[];
     chaos: Record<string, unknown>[];
@@ -126,6 +126,11 @@ export interface BattleResult {
   subscriptions: SubscriptionsSummary;
   /** Lasso's own counters against the workload's ground truth (absent in results written before it existed). */
   metricsAccuracy?: MetricAccuracy[];
+  /** What the consistency probe found, against the devnet's canonical chain (scenarios with consistency SLOs). */
+  consistency?: ConsistencySummary & {
+    /** Probe requests (they reach Lasso alongside the workload's). */
+    requests: number;
+  };
   soak?: SoakResult;
   comparison?: { arms: ArmResult[]; note: string };
   baseline?: BaselineComparison;

@@ -13,6 +13,8 @@ import { ARMS } from './arms/index.js';
 import type { ArmId, ArmInstance, HeadWatcher } from './arms/index.js';
 import type { ReadonlyGroundTruth } from '../devnet/index.js';
 import { compareWithBaseline } from './baseline.js';
+import { checkConsistencyMix, needsConsistencyProbe, startConsistencyProbe } from './consistency.js';
+import type { ConsistencyRun } from './consistency.js';
 import type { Baseline } from './baseline.js';
 import { battleEnvironment, generatorInfo } from './environment.js';
 import { progressInterval, progressLine } from './progress.js';
@@ -104,9 +106,9 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
   }
   if (!lasso) throw new ScenarioSetupError('the Lasso run did not happen');
 
-  const { run, faults, subscriptions, metricsAccuracy } = lasso;
+  const { run, faults, subscriptions, metricsAccuracy, consistency } = lasso;
   const soak = sc.soak && lasso.soakSamples ? analyzeSoak(lasso.soakSamples, sc.soak, sc.durationMs, lasso.gcBeforeSample) : undefined;
-  const slos = evaluateSlos(sc.slos, { totals: run.result.totals, subscriptions, faults, metricsAccuracy, ...(soak && { soak }) });
+  const slos = evaluateSlos(sc.slos, { totals: run.result.totals, subscriptions, faults, metricsAccuracy, ...(soak && { soak }), ...(consistency && { consistency: consistency.summary }) });
   const partial = {
     lasso: run.result,
     subscriptions,
@@ -132,6 +134,7 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
     faults,
     subscriptions,
     metricsAccuracy,
+    ...(consistency && { consistency: { ...consistency.summary, requests: consistency.requests } }),
     ...(soak && { soak }),
     ...(options.compare && { comparison: { arms, note: comparisonNote(arms) } }),
     ...(baseline && { baseline }),
@@ -144,6 +147,7 @@ interface LassoRun {
   faults: FaultAnalysis;
   subscriptions: SubscriptionsSummary;
   metricsAccuracy: MetricAccuracy[];
+  consistency?: ConsistencyRun;
   soakSamples?: SoakSample[];
   gcBeforeSample: boolean;
 }
@@ -153,10 +157,14 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
   let chain = '';
   let truth: ReadonlyGroundTruth | undefined;
   let run: ScenarioRun;
+  const probe = needsConsistencyProbe(sc.slos);
+  if (probe) checkConsistencyMix(sc.workload.mix);
+  let consistencyProbe: ReturnType<typeof startConsistencyProbe> | undefined;
   try {
     run = await scenario({
       ...options,
       subscriptions: sc.subscriptions,
+      ...(probe && { alongside: (cluster: ScenarioCluster) => (consistencyProbe = startConsistencyProbe(cluster, sc.seed)) }),
       prepare: (cluster) => {
         onCluster?.(cluster);
         truth = cluster.devnet.canonical;
@@ -175,6 +183,8 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
   const startWall = Date.parse(run.result.startedAt);
   // Samples after the workload ended describe teardown, not the soak.
   const soakSamples = sampler?.samples.map(({ wallMs, sample }) => ({ tMs: wallMs - startWall, ...sample })).filter((s) => s.tMs <= run.result.durationMs);
+  // Stopped by the scenario already: this only hands over the findings.
+  const consistency = await consistencyProbe?.stop();
   const faults = analyzeFaults({
     records: run.records,
     chaos: run.chaos,
@@ -198,8 +208,9 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
     notifications: run.probes.reduce((n, p) => n + p.notifications().length, 0),
     subscribers: run.probes.length,
     chain,
+    ...(consistency && { otherRequests: { requests: consistency.requests, unanswered: consistency.unanswered } }),
   });
-  return { run, faults, subscriptions, metricsAccuracy, ...(soakSamples && { soakSamples }), gcBeforeSample: sampler?.gcBeforeSample ?? false };
+  return { run, faults, subscriptions, metricsAccuracy, ...(consistency && { consistency }), ...(soakSamples && { soakSamples }), gcBeforeSample: sampler?.gcBeforeSample ?? false };
 }
 
 /** Ports of the providers' fault proxies: Lasso's sockets to its upstreams end there. */
@@ -425,7 +436,13 @@ function scenarioInfo(sc: BattleScenario): BattleResult['scenario'] {
     durationMs: sc.durationMs,
     rate: sc.workload.rate,
     mix: Object.fromEntries(Object.entries(sc.workload.mix).filter((e): e is [string, number] => typeof e[1] === 'number')),
-    providers: sc.providers.map((p) => ({ id: p.id, ...(p.latencyMs !== undefined && { latencyMs: p.latencyMs }), ...(p.jitterMs !== undefined && { jitterMs: p.jitterMs }) })),
+    providers: sc.providers.map((p) => ({
+      id: p.id,
+      ...(p.latencyMs !== undefined && { latencyMs: p.latencyMs }),
+      ...(p.jitterMs !== undefined && { jitterMs: p.jitterMs }),
+      ...(p.lagBlocks !== undefined && { lagBlocks: p.lagBlocks }),
+      ...(p.faults !== undefined && { faults: p.faults }),
+    })),
     blockTimeMs: sc.blockTimeMs,
     subscriptions: sc.subscriptions.map((s) => ({ kind: s.kind, ...(s.count !== undefined && { count: s.count }), ...(s.name !== undefined && { name: s.name }) })),
     chaos: sc.chaos.map(serializeEntry),

@@ -25,11 +25,28 @@ export interface SloSpec {
   /** Repair -> the provider's breaker is closed again, worst episode, at most. */
   recoveryMs?: number;
   /**
+   * Consistency, measured by a probe that reads heads and `latest` blocks in a loop and sends a
+   * transfer every 2 s through Lasso, against the devnet's canonical chain. Setting any of these
+   * runs the probe. Heads lower than one already returned to the probe, at most.
+   */
+  headsBackwards?: number;
+  /** `latest` blocks older than a head already returned to the probe, at most. */
+  olderLatest?: number;
+  /** Heads or `latest` blocks above the canonical head + 1, at most. */
+  bogusHeads?: number;
+  /** Balance or nonce reads right after a receipt that miss the transaction, at most. */
+  staleAfterReceipt?: number;
+  /** p99 of (canonical head just before an eth_blockNumber read - the answer), in blocks, at most. */
+  stalenessP99Blocks?: number;
+  /**
    * A request slower than this counts as disturbed when measuring failover time.
    * @default max(3 x p99, p99 + 50 ms) of the requests before the first fault
    */
   disturbedLatencyMs?: number;
 }
+
+/** The SLOs that need the consistency probe. */
+export const CONSISTENCY_SLOS = ['headsBackwards', 'olderLatest', 'bogusHeads', 'staleAfterReceipt', 'stalenessP99Blocks'] as const satisfies readonly (keyof SloSpec)[];
 
 /** Resource sampling of a soak run, and the growth it tolerates. */
 export interface SoakSpec {

@@ -177,6 +177,31 @@ const BUILT_INS: Record<string, BuiltIn> = {
       };
     },
   },
+  consistency: {
+    summary: 'providers that disagree: one 2 blocks behind, one lying about its head (+1000), a 2-block reorg; counts backwards, stale and bogus reads (all 0)',
+    defaultDurationMs: 2 * MIN,
+    defaultRate: 30,
+    build: ({ durationMs }) => ({
+      title: 'Consistency: a lagging provider, a liar and a reorg',
+      description:
+        'Three providers 3 / 4 / 5 ms away. node-2 really receives every block 2 blocks late (inside the default lag allowance); ' +
+        'node-1 answers eth_blockNumber with its real head + 1000 for the whole run (all else true); at half time the chain reorganises ' +
+        '2 blocks deep. Beside the classic read mix and one newHeads subscriber, a probe client reads eth_blockNumber and the latest ' +
+        'block in a loop and sends a transfer every 2 s, waits for its receipt and reads the balance and nonce, all through Lasso, ' +
+        "and counts against the devnet's canonical chain: heads going backwards, latest blocks older than a head already returned, " +
+        'heads above the real one, stale reads right after a receipt, and how far behind the real head the answers are.',
+      providers: [
+        { id: 'node-0', latencyMs: 3, jitterMs: 2 },
+        { id: 'node-1', latencyMs: 4, jitterMs: 2, faults: [{ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000, label: 'claims a head 1000 blocks ahead' }] },
+        { id: 'node-2', latencyMs: 5, jitterMs: 2, lagBlocks: 2 },
+      ],
+      workload: { rate: 30, mix, timeoutMs: 10_000 },
+      blockTimeMs: 1000,
+      subscriptions: [{ kind: 'newHeads' }],
+      chaos: [{ at: Math.round(durationMs * 0.5), action: 'reorg', depth: 2, label: '2-block reorg' }],
+      slos: { successRatio: 0.999, headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, stalenessP99Blocks: 1, wsDeliveryRatio: 1, duplicateRatio: 0 },
+    }),
+  },
 };
 
 /** Names and one-line summaries of the built-in scenarios. */

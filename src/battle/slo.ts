@@ -1,6 +1,7 @@
 import type { FaultAnalysis } from './analysis/faults.js';
 import type { MetricAccuracy } from './analysis/metrics-accuracy.js';
 import type { SubscriptionsSummary } from './analysis/subscriptions.js';
+import type { ConsistencySummary } from '../chaos/workload/index.js';
 import type { SloSpec } from './scenario-types.js';
 import type { SoakResult } from './soak.js';
 import { formatDuration, formatMs, formatPct } from './units.js';
@@ -28,6 +29,8 @@ export interface SloInput {
   soak?: SoakResult;
   /** Lasso's counters against the workload's ground truth; every mismatch fails. */
   metricsAccuracy?: MetricAccuracy[];
+  /** What the consistency probe found (absent when the scenario sets no consistency SLO). */
+  consistency?: ConsistencySummary;
 }
 
 /** Evaluates every SLO the scenario sets, in a fixed order. */
@@ -50,6 +53,14 @@ export function evaluateSlos(spec: SloSpec, input: SloInput): SloResult[] {
   simple('wsDeliveryRatio', 'WS delivery ratio (blocks + logs)', '>=', spec.wsDeliveryRatio, subs.deliveryRatio, 'ratio', noSubs);
   simple('duplicateRatio', 'WS duplicate ratio', '<=', spec.duplicateRatio, subs.duplicateRatio, 'ratio', noSubs);
   simple('maxGapBlocks', 'WS max gap (blocks skipped at once)', '<=', spec.maxGapBlocks, subs.subscribers === 0 ? null : subs.maxGapBlocks, 'blocks', noSubs);
+
+  const c = input.consistency;
+  const noProbe = 'the consistency probe did not run';
+  simple('headsBackwards', 'Heads going backwards', '<=', spec.headsBackwards, c ? c.headsBackwards : null, 'count', noProbe);
+  simple('olderLatest', 'Latest block older than a head already returned', '<=', spec.olderLatest, c ? c.olderLatest : null, 'count', noProbe);
+  simple('bogusHeads', 'Bogus heads (above the real head + 1)', '<=', spec.bogusHeads, c ? c.bogusHeads : null, 'count', noProbe);
+  simple('staleAfterReceipt', 'Stale reads right after a receipt', '<=', spec.staleAfterReceipt, c && c.receipts > 0 ? c.staleAfterReceipt : null, 'count', c ? 'no transfer got its receipt' : noProbe);
+  simple('stalenessP99Blocks', 'Head staleness p99', '<=', spec.stalenessP99Blocks, c && c.headReads > 0 ? c.stalenessBlocks.p99 : null, 'blocks', c ? 'no head was read' : noProbe);
 
   const episodes = faults.episodes;
   const at = (e: (typeof episodes)[number]) => `${e.label} at ${formatDuration(e.onsetMs)}`;

@@ -28,6 +28,8 @@ export interface MetricsAccuracyInput {
   notifications: number;
   subscribers: number;
   chain: string;
+  /** HTTP requests sent beside the workload (a probe's), and how many of them got no result. */
+  otherRequests?: { requests: number; unanswered: number };
 }
 
 const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
@@ -50,8 +52,9 @@ export function checkMetricsAccuracy(input: MetricsAccuracyInput): MetricAccurac
     out.push({ id, name, metric, expected: { min: truth, max: truth }, passed: metric === truth, detail: `/metrics ${metric}, ${what} ${truth}` });
 
   const http = { chain, transport: 'http' };
-  exact('requests', 'Requests counted', sumSamples(delta, 'lasso_requests_total', http), records.length, 'requests sent');
-  const errors = records.filter((r) => r.outcome !== 'success').length;
+  const other = input.otherRequests ?? { requests: 0, unanswered: 0 };
+  exact('requests', 'Requests counted', sumSamples(delta, 'lasso_requests_total', http), records.length + other.requests, 'requests sent');
+  const errors = records.filter((r) => r.outcome !== 'success').length + other.unanswered;
   exact('errors', 'Errors counted', sumSamples(delta, 'lasso_requests_total', http) - sumSamples(delta, 'lasso_requests_total', { ...http, outcome: 'success' }), errors, 'requests not answered with a result');
 
   // Lasso counts a failover per failed attempt it may move on from, also when no other provider

@@ -45,6 +45,18 @@ export function keyNumbers(r: BattleResult): [string, string][] {
       `${subs.subscribers} subscribers: ${subs.delivered}/${subs.expected} delivered (${formatPct(subs.deliveryRatio, 3)}), ${subs.missed} missed, ${subs.duplicates} duplicates, max gap ${subs.maxGapBlocks}, ${subs.closes} socket closes`,
     ]);
   }
+  const c = r.consistency;
+  if (c) {
+    const st = c.stalenessBlocks;
+    out.push([
+      'Consistency probe',
+      `${c.headReads} heads and ${c.latestReads} latest blocks read, ${c.receipts} transfers checked after their receipt: ${c.headsBackwards} backwards, ` +
+        `${c.olderLatest} latest older than a head given, ${c.bogusHeads} bogus, ${c.staleAfterReceipt} stale after a receipt` +
+        `${c.reorgedAfterReceipt > 0 ? ` (${c.reorgedAfterReceipt} more while the block was reorged out)` : ''}; staleness p50 ${st.p50} · p99 ${st.p99} · max ${st.max} blocks; ` +
+        `${c.failedReads} reads without an answer, ${c.receiptTimeouts} receipts timed out (${c.requests} probe requests)`,
+    ]);
+    if (c.examples.length > 0) out.push(['Consistency findings', c.examples.join('; ')]);
+  }
   const errs = Object.entries(t.errors);
   if (errs.length > 0) out.push(['Errors', errs.map(([k, v]) => `${k}: ${v}`).join(', ')]);
   out.push(['Fault episodes', String(r.faults.episodes.length)]);

@@ -21,6 +21,12 @@ export interface ProviderSpec {
   latencyMs?: number;
   /** Extra uniform random latency in [0, jitterMs). @default 0 */
   jitterMs?: number;
+  /**
+   * The provider's devnet node receives every canonical block this many blocks late: a provider
+   * that really has not imported the newest blocks (not a proxy pretending).
+   * @default 0
+   */
+  lagBlocks?: number;
   /** Fault rules installed for the whole run (they also survive `clearFaults`). */
   faults?: FaultRule[];
   /** Extra provider config for Lasso (priority, maxConcurrent, archive...). */
@@ -108,6 +114,7 @@ export async function startScenarioCluster(options: ScenarioClusterOptions): Pro
     const providers: ScenarioProvider[] = [];
     for (const [i, spec] of specs.entries()) {
       const node = nodes[i]!;
+      if (spec.lagBlocks) await devnet.setLag(node.id, spec.lagBlocks);
       const proxy = await FaultProxy.start({
         target: { httpUrl: node.httpUrl, wsUrl: node.wsUrl },
         seed: deriveSeed(options.seed, `proxy:${spec.id}`),

@@ -89,6 +89,8 @@ export interface ScenarioOptions {
   prepare?: (cluster: ScenarioCluster) => unknown;
   /** Send the workload somewhere else than Lasso's HTTP endpoint (e.g. a client-side fallback, for comparisons). */
   target?: (cluster: ScenarioCluster) => RpcTarget;
+  /** Started with the workload and stopped as soon as it has completed, while the chain still moves (e.g. a consistency probe). */
+  alongside?: (cluster: ScenarioCluster) => { stop(): Promise<unknown> };
 }
 
 /** Everything a scenario produced. The cluster is closed by the time you get this. */
@@ -144,11 +146,12 @@ export async function scenario(options: ScenarioOptions): Promise<ScenarioRun> {
   let timeline: ChaosTimeline | undefined;
   let runMonitor: ProviderMonitor | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
+  let companion: { stop(): Promise<unknown> } | undefined;
   try {
     // A few blocks first, so that log and block ranges have something to cover.
     await cluster.devnet.mineBlock();
     await cluster.devnet.mineBlock();
-    await waitForHeads(monitor, specs.length, cluster.devnet.canonical.head());
+    await waitForHeads(monitor, specs, cluster.devnet.canonical.head());
     await options.prepare?.(cluster);
 
     const sendRawShare = (mix.eth_sendRawTransaction ?? 0) / Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
@@ -189,8 +192,10 @@ export async function scenario(options: ScenarioOptions): Promise<ScenarioRun> {
       }, options.progressIntervalMs ?? 1000);
     }
     timeline.start();
+    companion = options.alongside?.(cluster);
     await workload.start();
     const durationMs = clock.now();
+    await companion?.stop();
     if (progressTimer) clearInterval(progressTimer);
     await timeline.stop();
 
@@ -221,6 +226,7 @@ export async function scenario(options: ScenarioOptions): Promise<ScenarioRun> {
           id: s.id,
           ...(s.latencyMs !== undefined && { latencyMs: s.latencyMs }),
           ...(s.jitterMs !== undefined && { jitterMs: s.jitterMs }),
+          ...(s.lagBlocks !== undefined && { lagBlocks: s.lagBlocks }),
           ...(s.faults !== undefined && { faults: s.faults }),
           ...(s.config !== undefined && { config: s.config }),
         })),
@@ -271,6 +277,7 @@ export async function scenario(options: ScenarioOptions): Promise<ScenarioRun> {
     };
   } finally {
     if (progressTimer) clearInterval(progressTimer);
+    await companion?.stop().catch(() => undefined);
     await timeline?.stop();
     await Promise.all(probes.map((p) => p.stop().catch(() => undefined)));
     await monitor.close();
@@ -288,13 +295,17 @@ export async function writeScenarioResult(dir: string, result: ScenarioResult): 
   return file;
 }
 
-/** Waits until Lasso has polled every provider's head up to at least `minHead`. */
-async function waitForHeads(monitor: ProviderMonitor, providers: number, minHead: number): Promise<void> {
+/** Waits until Lasso has polled every provider's head up to at least `minHead` (less a lagging provider's lag). */
+async function waitForHeads(monitor: ProviderMonitor, specs: readonly (ProviderSpec & { id: string })[], minHead: number): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const sample = await monitor.poll();
-    const states = sample ? Object.values(sample.providers) : [];
-    if (states.length === providers && states.every((s) => s.head !== null && s.head >= minHead)) return;
+    const providers = sample?.providers ?? {};
+    const reached = (s: ProviderSpec & { id: string }) => {
+      const head = providers[s.id]?.head;
+      return head !== null && head !== undefined && head >= minHead - (s.lagBlocks ?? 0);
+    };
+    if (specs.every(reached)) return;
     if (Date.now() > deadline) throw new ScenarioSetupError(`Lasso did not see every provider's head reach ${minHead} within 15 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -90,7 +90,7 @@ export interface ScenarioResult {
   durationMs: number;
   environment: { node: string; platform: string; cpus: number };
   config: {
-    providers: { id: string; latencyMs?: number; jitterMs?: number; faults?: unknown[]; config?: Record<string, unknown> }[];
+    providers: { id: string; latencyMs?: number; jitterMs?: number; lagBlocks?: number; faults?: unknown[]; config?: Record<string, unknown> }[];
     workload: { rate: number; durationMs: number; mix: MethodMix; strategy?: string; timeoutMs?: number };
     lasso: { chain?: Record<string, unknown>; server?: Record<string, unknown> };
     blockTimeMs: number;

@@ -32,8 +32,7 @@ export async function devnetWorkloadChain(devnet: Devnet, options: DevnetWorkloa
     const senders = await Promise.all(
       devnet.freeAccounts.map(async (a) => ({ privateKey: a.privateKey, nonce: await pendingNonce(node.httpUrl, a.address) })),
     );
-    const prng = createPrng(options.seed);
-    const recipient = `0x${Array.from({ length: 40 }, () => '0123456789abcdef'[prng.nextInt(16)]).join('')}` as Address;
+    const recipient = seededAddress(options.seed);
     const supply = new TransferSupply({
       chainId: devnet.chainId,
       senders,
@@ -46,6 +45,12 @@ export async function devnetWorkloadChain(devnet: Devnet, options: DevnetWorkloa
     chain.nextRawTransaction = () => supply.next();
   }
   return chain;
+}
+
+/** A fresh address that only this seed produces (a recipient nothing else touches). */
+export function seededAddress(seed: number): Address {
+  const prng = createPrng(seed);
+  return `0x${Array.from({ length: 40 }, () => '0123456789abcdef'[prng.nextInt(16)]).join('')}` as Address;
 }
 
 async function pendingNonce(httpUrl: string, address: Address): Promise<number> {

@@ -1,4 +1,4 @@
-// Workload generation: open-model HTTP load, request records, latency histograms, subscription probes.
+// Workload generation: open-model HTTP load, request records, latency histograms, subscription and consistency probes.
 export { Workload } from './workload.js';
 export type { WorkloadOptions, WorkloadProgress, WorkloadRunOptions } from './workload.js';
 export { DEFAULT_METHOD_MIX, MethodPicker, WORKLOAD_METHODS, buildCall } from './methods.js';
@@ -15,7 +15,11 @@ export { SubscriptionProbe, SubscriptionProbeError } from './subscription-probe.
 export type { ProbeEvent, ProbeKind, SubscriptionProbeOptions } from './subscription-probe.js';
 export { TransferSupply } from './tx-supply.js';
 export type { TransferSupplyOptions } from './tx-supply.js';
-export { devnetWorkloadChain } from './devnet-chain.js';
+export { devnetWorkloadChain, seededAddress } from './devnet-chain.js';
+export { ConsistencyProbe } from './consistency-probe.js';
+export type { CanonicalChain, ConsistencyProbeOptions } from './consistency-probe.js';
+export { ConsistencyTally } from './consistency-tally.js';
+export type { ConsistencySummary } from './consistency-tally.js';
 export type { DevnetWorkloadChainOptions } from './devnet-chain.js';
 export { WorkloadConfigError } from './errors.js';
 export { deriveSeed } from './seed.js';

@@ -96,4 +96,33 @@ describe('SLO verdicts', () => {
     expect(formatSloValue(2, 'blocks')).toBe('2 blocks');
     expect(formatSloValue(null, 'ms')).toBe('—');
   });
+
+  it('consistency SLOs judge the probe\'s counts, and fail when the probe did not run', () => {
+    const consistency = {
+      headReads: 500,
+      latestReads: 500,
+      headsBackwards: 0,
+      olderLatest: 2,
+      bogusHeads: 0,
+      stalenessBlocks: { p50: 0, p99: 1, max: 2 },
+      receipts: 0,
+      staleAfterReceipt: 0,
+      reorgedAfterReceipt: 0,
+      receiptTimeouts: 0,
+      failedReads: 0,
+      examples: [],
+    };
+    const spec = { headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, stalenessP99Blocks: 1 };
+    const r = evaluateSlos(spec, { totals, subscriptions: subs(), faults: faults([]), consistency });
+    expect(r.map((s) => [s.id, s.passed, s.measured])).toEqual([
+      ['headsBackwards', true, 0],
+      ['olderLatest', false, 2],
+      ['bogusHeads', true, 0],
+      ['staleAfterReceipt', false, null],
+      ['stalenessP99Blocks', true, 1],
+    ]);
+    expect(r[3]!.detail).toBe('no transfer got its receipt');
+    const none = evaluateSlos(spec, { totals, subscriptions: subs(), faults: faults([]) });
+    expect(none.every((s) => !s.passed && s.detail === 'the consistency probe did not run')).toBe(true);
+  });
 });

@@ -1,0 +1,178 @@
+import { keccak256 } from 'viem';
+import type { Address, Hex } from 'viem';
+import { ConsistencyTally } from './consistency-tally.js';
+import type { ConsistencySummary } from './consistency-tally.js';
+import type { RpcTarget, TargetReply } from './target.js';
+import { TransferSupply } from './tx-supply.js';
+
+/** The chain as it really is: the devnet's canonical chain. */
+export interface CanonicalChain {
+  head(): number;
+  isCanonical(hash: Hex): boolean;
+}
+
+export interface ConsistencyProbeOptions {
+  /** Where the reads and transactions go (Lasso). */
+  target: RpcTarget;
+  truth: CanonicalChain;
+  /** Account the probe's transfers come from; nothing else may send from it while the probe runs. */
+  sender: { address: Address; privateKey: Hex };
+  /** Receives the probe's 1-wei transfers; must hold nothing else's (a fresh address). */
+  recipient: Address;
+  chainId: number;
+  baseFeePerGas: bigint;
+  /** Pause between two head reads (eth_blockNumber + latest block), ms. @default 10 */
+  readPauseMs?: number;
+  /** Pause between a transfer's checks and the next transfer, ms. @default 2000 */
+  txIntervalMs?: number;
+  /** How long a receipt may take to come back through the target, ms. @default 20_000 */
+  receiptTimeoutMs?: number;
+  /** Timeout of one request, ms. @default 10_000 */
+  requestTimeoutMs?: number;
+}
+
+const RECEIPT_POLL_MS = 50;
+
+/**
+ * A client that checks what it is told against the canonical chain, for the whole run: one loop of
+ * sequential `eth_blockNumber` + `eth_getBlockByNumber('latest')` reads (backwards, older than a
+ * head already given, bogus, stale), and one loop that sends a transfer, waits for its receipt and
+ * then reads the recipient's balance and the sender's nonce (a client that saw a receipt must see
+ * its effects). Everything goes through the target, as a user's client would.
+ */
+export class ConsistencyProbe {
+  readonly tally = new ConsistencyTally();
+  /** Requests sent (every one reaches the target's request counters). */
+  requests = 0;
+  /** Of those, the ones not answered with a result. */
+  unanswered = 0;
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  private readonly wakers = new Set<() => void>();
+  private nextId = 1;
+
+  constructor(private readonly options: ConsistencyProbeOptions) {}
+
+  /** Starts both loops (the transfer loop asks the target for the sender's nonce first). */
+  start(): void {
+    this.loops = [this.readLoop(), this.transferLoop()];
+  }
+
+  /** Stops both loops after their current step and returns what they found. */
+  async stop(): Promise<ConsistencySummary> {
+    this.stopped = true;
+    for (const wake of [...this.wakers]) wake();
+    await Promise.all(this.loops);
+    return this.tally.summary();
+  }
+
+  private async readLoop(): Promise<void> {
+    const { truth } = this.options;
+    while (!this.stopped) {
+      const before = truth.head();
+      const head = quantity((await this.call('eth_blockNumber', [])).result);
+      if (head === undefined) this.tally.failedRead();
+      else this.tally.head(head, before, truth.head());
+      const beforeLatest = truth.head();
+      const block = (await this.call('eth_getBlockByNumber', ['latest', false])).result as { number?: unknown } | null | undefined;
+      const number = quantity(block?.number);
+      if (number === undefined) this.tally.failedRead();
+      else this.tally.latestBlock(number, beforeLatest, truth.head());
+      await this.pause(this.options.readPauseMs ?? 10);
+    }
+  }
+
+  private async transferLoop(): Promise<void> {
+    const o = this.options;
+    const startNonce = quantity((await this.call('eth_getTransactionCount', [o.sender.address, 'pending'])).result);
+    if (startNonce === undefined) {
+      this.tally.failedRead();
+      return;
+    }
+    const supply = new TransferSupply({ chainId: o.chainId, senders: [{ privateKey: o.sender.privateKey, nonce: startNonce }], recipient: o.recipient, baseFeePerGas: o.baseFeePerGas, bufferSize: 2 });
+    // Signed ahead, so that the transfers go out in nonce order.
+    await supply.prepare();
+    let confirmed = 0n;
+    for (let index = 0; ; index++) {
+      await this.pause(o.txIntervalMs ?? 2000);
+      if (this.stopped) return;
+      const raw = await supply.next();
+      const hash = keccak256(raw);
+      if (!(await this.send(raw))) {
+        // A transfer that was never taken leaves a nonce gap: every later one would wait forever.
+        this.tally.failedRead();
+        return;
+      }
+      const receipt = await this.receipt(hash);
+      if (!receipt) {
+        this.tally.receiptTimeout();
+        continue;
+      }
+      confirmed++;
+      const [balanceReply, nonceReply] = await Promise.all([this.call('eth_getBalance', [o.recipient, 'latest']), this.call('eth_getTransactionCount', [o.sender.address, 'latest'])]);
+      const balance = bigQuantity(balanceReply.result);
+      const nonce = quantity(nonceReply.result);
+      if (balance === undefined || nonce === undefined) {
+        this.tally.failedRead();
+        continue;
+      }
+      const nonceAfter = startNonce + index + 1;
+      // Every earlier transfer with a receipt adds 1 wei; one that timed out may add more, never less.
+      const reflected = balance >= confirmed && nonce >= nonceAfter;
+      const detail = `after the receipt of transfer ${index} (block ${receipt.blockNumber}): balance ${balance} (expected >= ${confirmed}), nonce ${nonce} (expected >= ${nonceAfter})`;
+      this.tally.afterReceipt(reflected, o.truth.isCanonical(receipt.blockHash), detail);
+    }
+  }
+
+  /** Sends a raw transaction, again on a failed answer (a node that already has it says so). */
+  private async send(raw: Hex): Promise<boolean> {
+    for (let attempt = 0; attempt < 3 && !this.stopped; attempt++) {
+      const reply = await this.call('eth_sendRawTransaction', [raw]);
+      if (typeof reply.result === 'string') return true;
+      if (reply.error && /already known|already imported|nonce too low/i.test(reply.error.message)) return true;
+    }
+    return false;
+  }
+
+  private async receipt(hash: Hex): Promise<{ blockNumber: number; blockHash: Hex } | undefined> {
+    const deadline = Date.now() + (this.options.receiptTimeoutMs ?? 20_000);
+    while (Date.now() < deadline) {
+      const r = (await this.call('eth_getTransactionReceipt', [hash])).result as { blockNumber?: unknown; blockHash?: unknown } | null | undefined;
+      const blockNumber = quantity(r?.blockNumber);
+      if (blockNumber !== undefined && typeof r?.blockHash === 'string') return { blockNumber, blockHash: r.blockHash as Hex };
+      // Past the end of the run the receipt is not waited for: the cluster is about to go.
+      if (this.stopped) return undefined;
+      await this.pause(RECEIPT_POLL_MS);
+    }
+    return undefined;
+  }
+
+  private async call(method: string, params: unknown[]): Promise<TargetReply> {
+    this.requests++;
+    const reply = await this.options.target.send({ id: this.nextId++, method, params }, { timeoutMs: this.options.requestTimeoutMs ?? 10_000 });
+    if (reply.result === undefined) this.unanswered++;
+    return reply;
+  }
+
+  /** Waits `ms`, or less when the probe is stopped. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+}
+
+function quantity(value: unknown): number | undefined {
+  return typeof value === 'string' && /^0x[0-9a-fA-F]+$/.test(value) ? Number.parseInt(value, 16) : undefined;
+}
+
+function bigQuantity(value: unknown): bigint | undefined {
+  return typeof value === 'string' && /^0x[0-9a-fA-F]+$/.test(value) ? BigInt(value) : undefined;
+}
