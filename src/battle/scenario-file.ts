@@ -10,6 +10,7 @@ import { DEFAULT_METHOD_MIX, WORKLOAD_METHODS } from '../chaos/workload/index.js
 import { ScenarioFileError } from './errors.js';
 import type { ScenarioFileIssue } from './errors.js';
 import { DEFAULT_SEED } from './scenarios.js';
+import { CONSISTENCY_SLOS } from './scenario-types.js';
 import type { BattleScenario, ScenarioOverrides, SloSpec, SoakSpec } from './scenario-types.js';
 import { parseDuration, parseRate } from './units.js';
 import { errorMessage } from '../error-message.js';
@@ -59,6 +60,7 @@ const providerSchema = z.strictObject({
   id: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'must match /^[a-zA-Z0-9_-]+$/').optional(),
   latency: duration.optional(),
   jitter: duration.optional(),
+  lagBlocks: count.optional(),
   faults: z.array(faultRuleSchema).optional(),
   config: z.record(z.string(), z.unknown()).optional(),
 });
@@ -75,6 +77,11 @@ const sloSchema = z.strictObject({
   breakerOpen: duration.optional(),
   recovery: duration.optional(),
   disturbedLatency: positiveDuration.optional(),
+  headsBackwards: count.optional(),
+  olderLatest: count.optional(),
+  bogusHeads: count.optional(),
+  staleAfterReceipt: count.optional(),
+  stalenessP99Blocks: count.optional(),
 });
 
 const soakSchema = z.strictObject({
@@ -176,6 +183,7 @@ function toScenario(f: ScenarioFile, file: string, overrides: ScenarioOverrides)
             ...(p.id !== undefined && { id: p.id }),
             ...(p.latency !== undefined && { latencyMs: p.latency }),
             ...(p.jitter !== undefined && { jitterMs: p.jitter }),
+            ...(p.lagBlocks !== undefined && { lagBlocks: p.lagBlocks }),
             ...(p.faults !== undefined && { faults: p.faults as FaultRule[] }),
             ...(p.config !== undefined && { config: p.config }),
           }));
@@ -216,6 +224,7 @@ function toScenario(f: ScenarioFile, file: string, overrides: ScenarioOverrides)
     ...(slo.breakerOpen !== undefined && { breakerOpenMs: slo.breakerOpen }),
     ...(slo.recovery !== undefined && { recoveryMs: slo.recovery }),
     ...(slo.disturbedLatency !== undefined && { disturbedLatencyMs: slo.disturbedLatency }),
+    ...Object.fromEntries(CONSISTENCY_SLOS.flatMap((id) => (slo[id] === undefined ? [] : [[id, slo[id]]]))),
   };
   const soak: SoakSpec | undefined = f.soak && {
     ...(f.soak.interval !== undefined && { intervalMs: f.soak.interval }),

@@ -54,6 +54,12 @@ describe('metrics accuracy', () => {
     ]);
   });
 
+  it('adds the requests a probe sent beside the workload', () => {
+    const probe = (requests: number, unanswered: number) => checkMetricsAccuracy(input({ otherRequests: { requests, unanswered } })).slice(0, 2).map((x) => [x.id, x.passed, x.expected.min]);
+    expect(probe(0, 0)).toEqual([['requests', true, 3], ['errors', true, 1]]);
+    expect(probe(5, 1)).toEqual([['requests', false, 8], ['errors', false, 2]]);
+  });
+
   it('fails on a lost request, a missed failover, a lost notification and transitions that do not add up', () => {
     const base = input();
     const r = checkMetricsAccuracy(

@@ -11,7 +11,7 @@ seed: 9
 duration: 2m
 providers:
   - { id: alpha, latency: 20ms, jitter: 5ms }
-  - { id: beta, latency: 30ms }
+  - { id: beta, latency: 30ms, lagBlocks: 2 }
 workload:
   rate: 3000/m
   mix: { eth_blockNumber: 70, eth_getBalance: 30 }
@@ -27,6 +27,8 @@ slos:
   p95: 200ms
   failover: 2s
   maxGapBlocks: 0
+  headsBackwards: 0
+  stalenessP99Blocks: 1
 soak:
   interval: 2s
   maxGrowth: { heapMb: 32 }
@@ -52,13 +54,13 @@ describe('scenario files', () => {
     expect(s.durationMs).toBe(120_000);
     expect(s.providers).toEqual([
       { id: 'alpha', latencyMs: 20, jitterMs: 5 },
-      { id: 'beta', latencyMs: 30 },
+      { id: 'beta', latencyMs: 30, lagBlocks: 2 },
     ]);
     expect(s.workload).toEqual({ rate: 50, mix: { eth_blockNumber: 70, eth_getBalance: 30 }, timeoutMs: 5000 });
     expect(s.blockTimeMs).toBe(1000);
     expect(s.chaos[0]).toEqual({ at: 10_000, action: 'partition', target: 'alpha', durationMs: 20_000 });
     expect(s.chaos[2]).toEqual({ at: 60_000, action: 'flap', target: 'alpha', durationMs: 30_000, downMs: 2000, upMs: 3000 });
-    expect(s.slos).toEqual({ successRatio: 0.999, p95Ms: 200, failoverMs: 2000, maxGapBlocks: 0 });
+    expect(s.slos).toEqual({ successRatio: 0.999, p95Ms: 200, failoverMs: 2000, maxGapBlocks: 0, headsBackwards: 0, stalenessP99Blocks: 1 });
     expect(s.soak).toEqual({ intervalMs: 2000, maxGrowth: { heapMb: 32 } });
     expect(s.compare).toEqual({ pinTo: 'beta' });
   });
@@ -121,8 +123,18 @@ chaos: [{ at: 1s, action: partition, target: node-7 }]
 });
 
 describe('built-in scenarios', () => {
-  it('lists smoke, flapping, partition, rate-limited, soak and tail', () => {
-    expect(builtInScenarios().map((s) => s.name)).toEqual(['smoke', 'flapping', 'partition', 'rate-limited', 'soak', 'tail']);
+  it('lists smoke, flapping, partition, rate-limited, soak, tail and consistency', () => {
+    expect(builtInScenarios().map((s) => s.name)).toEqual(['smoke', 'flapping', 'partition', 'rate-limited', 'soak', 'tail', 'consistency']);
+  });
+
+  it('consistency: a provider lagging 2 blocks for real, a liar (+1000) for the whole run, a 2-block reorg, every count at 0', () => {
+    const s = builtInScenario('consistency', { durationMs: 60_000 });
+    expect(s.providers.map((p) => p.lagBlocks ?? 0)).toEqual([0, 0, 2]);
+    expect(s.providers[1]!.faults).toEqual([expect.objectContaining({ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000 })]);
+    expect(s.chaos).toEqual([expect.objectContaining({ action: 'reorg', depth: 2, at: 30_000 })]);
+    expect(s.workload.mix.eth_sendRawTransaction ?? 0).toBe(0);
+    expect(s.slos).toMatchObject({ headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, stalenessP99Blocks: 1 });
+    expect(s.slos.successRatio).toBeGreaterThanOrEqual(0.999);
   });
 
   it('flapping is the classic: 3 providers, one flapping every 3 minutes, the default read mix, 10 + 5 subscribers', () => {
