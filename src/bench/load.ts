@@ -4,8 +4,8 @@ import { Pool } from 'undici';
 export interface ClosedLoopOptions {
   /** Full URL to POST to. */
   url: string;
-  /** Request body (same for every request). */
-  body: string;
+  /** Request body: the same for every request, or the body of the i-th request sent. */
+  body: string | ((i: number) => string);
   /** Concurrent in-flight requests (and keep-alive connections). */
   concurrency: number;
   durationMs: number;
@@ -37,11 +37,14 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
   let requests = 0;
   let errors = 0;
   let measuring = false;
+  let sent = 0;
+  const { body } = options;
+  const bodyOf = typeof body === 'string' ? () => body : body;
 
   const one = async (): Promise<void> => {
     const started = process.hrtime.bigint();
     try {
-      const res = await pool.request({ path, method: 'POST', headers, body: options.body });
+      const res = await pool.request({ path, method: 'POST', headers, body: bodyOf(sent++) });
       const text = await res.body.text();
       if (res.statusCode !== 200 || !text.includes('"result"')) errors += measuring ? 1 : 0;
     } catch {

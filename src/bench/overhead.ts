@@ -14,7 +14,18 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // the same one) and each figure is the median over rounds: on a shared machine a burst of outside
 // load then spoils one round of one arm, not the comparison.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
+/**
+ * The measured request must reach the upstream through every arm: Lasso answers eth_blockNumber
+ * from its own view of the chain, which would flatter it. eth_getBalance over distinct addresses
+ * (built ahead, so the load generator does the same little work for every arm) is a read a client
+ * really sends and that Lasso must forward.
+ */
+const METHOD = 'eth_getBalance';
+const DISTINCT_ADDRESSES = 65_536;
+const BODIES = Array.from({ length: DISTINCT_ADDRESSES }, (_, i) =>
+  JSON.stringify({ jsonrpc: '2.0', id: 1, method: METHOD, params: [`0x${(i + 1).toString(16).padStart(40, '0')}`, 'latest'] }),
+);
+const body = (i: number): string => BODIES[i % DISTINCT_ADDRESSES]!;
 
 async function cpuMicros(target: Target): Promise<number> {
   const cpu = await askTarget(target, 'cpu');
@@ -23,7 +34,7 @@ async function cpuMicros(target: Target): Promise<number> {
 
 async function measure(target: Target): Promise<LoadResult & { cpuMicrosPerRequest: number }> {
   const before = await cpuMicros(target);
-  const result = await closedLoop({ url: target.url, body: BODY, concurrency: CONCURRENCY, durationMs: DURATION_MS, warmupMs: 1000 });
+  const result = await closedLoop({ url: target.url, body, concurrency: CONCURRENCY, durationMs: DURATION_MS, warmupMs: 1000 });
   const after = await cpuMicros(target);
   // Warm-up requests burn CPU too; count them out proportionally is not possible, so include them.
   const warmupShare = 1000 / (1000 + result.durationMs);
@@ -31,6 +42,7 @@ async function measure(target: Target): Promise<LoadResult & { cpuMicrosPerReque
 }
 
 async function main(): Promise<void> {
+  console.log(`Measured request: ${METHOD} of ${DISTINCT_ADDRESSES} distinct addresses, cycled (every arm forwards it to the upstream).`);
   const upstream = await startTarget('upstream');
   const passthrough = await startTarget('passthrough', upstream.url);
   const lasso = await startTarget('lasso', upstream.url);
