@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsistencyProbe, createHttpTarget, seededAddress } from '../../src/chaos/workload/index.js';
+import type { RpcTarget } from '../../src/chaos/workload/index.js';
+import { Devnet } from '../../src/devnet/index.js';
+
+/**
+ * The probe must see what a client would see: pointed at one in-sync node it finds nothing; pointed
+ * at an in-sync node and a node 2 blocks behind in turn (a naive round-robin proxy), it counts heads
+ * going backwards, older latest blocks, staleness and stale reads right after a receipt.
+ */
+describe('consistency probe against the devnet', () => {
+  let devnet: Devnet;
+  const targets: RpcTarget[] = [];
+
+  beforeAll(async () => {
+    devnet = await Devnet.start({ nodes: 2, lagBlocks: { 'node-1': 2 } });
+    for (let i = 0; i < 3; i++) await devnet.mineBlock();
+  });
+  afterAll(async () => {
+    await Promise.all(targets.map((t) => t.close()));
+    await devnet?.stop();
+  });
+
+  function target(url: string): RpcTarget {
+    const t = createHttpTarget({ url, connections: 4 });
+    targets.push(t);
+    return t;
+  }
+
+  /** Each method's calls alternate between the two nodes. */
+  function roundRobin(a: RpcTarget, b: RpcTarget): RpcTarget {
+    const turns = new Map<string, number>();
+    return {
+      name: 'round-robin',
+      send: (call, options) => {
+        const turn = turns.get(call.method) ?? 0;
+        turns.set(call.method, turn + 1);
+        return (turn % 2 === 0 ? a : b).send(call, options);
+      },
+      close: async () => undefined,
+    };
+  }
+
+  it('finds nothing on an in-sync node, and every kind of finding on a naive round-robin over a lagging one', async () => {
+    const [inSync, lagging] = devnet.nodes();
+    const probe = (t: RpcTarget, account: number, seed: number) =>
+      new ConsistencyProbe({
+        target: t,
+        truth: devnet.canonical,
+        sender: devnet.testAccount(account),
+        recipient: seededAddress(seed),
+        chainId: devnet.chainId,
+        baseFeePerGas: devnet.canonical.headBlock().baseFeePerGas,
+        readPauseMs: 5,
+        txIntervalMs: 100,
+      });
+    const honest = probe(target(inSync!.httpUrl), 0, 1);
+    const naive = probe(roundRobin(target(inSync!.httpUrl), target(lagging!.httpUrl)), 1, 2);
+    honest.start();
+    naive.start();
+    const mined = new Promise<void>((resolve) => {
+      let blocks = 0;
+      const onBlock = () => {
+        if (++blocks < 12) return;
+        devnet.off('block', onBlock);
+        resolve();
+      };
+      devnet.on('block', onBlock);
+    });
+    devnet.startMining(300);
+    await mined;
+    devnet.stopMining();
+    const [good, bad] = await Promise.all([honest.stop(), naive.stop()]);
+
+    expect(good).toMatchObject({ headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, failedReads: 0 });
+    expect(good.headReads).toBeGreaterThan(20);
+    expect(good.receipts).toBeGreaterThan(0);
+    expect(good.stalenessBlocks.p99).toBeLessThanOrEqual(1);
+
+    expect(bad.headsBackwards).toBeGreaterThan(0);
+    expect(bad.olderLatest).toBeGreaterThan(0);
+    expect(bad.stalenessBlocks.max).toBeGreaterThanOrEqual(2);
+    expect(bad.receipts).toBeGreaterThan(0);
+    expect(bad.staleAfterReceipt).toBeGreaterThan(0);
+    expect(bad.bogusHeads).toBe(0);
+  }, 60_000);
+});
