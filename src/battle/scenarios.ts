@@ -189,12 +189,14 @@ const BUILT_INS: Record<string, BuiltIn> = {
         '2 blocks deep. Beside the classic read mix and one newHeads subscriber, a probe client reads eth_blockNumber and the latest ' +
         'block in a loop and sends a transfer every 2 s, waits for its receipt and reads the balance and nonce, all through Lasso, ' +
         "and counts against the devnet's canonical chain: heads going backwards, latest blocks older than a head already returned, " +
-        'heads above the real one, stale reads right after a receipt, and how far behind the real head the answers are.',
+        'heads above the real one, stale reads right after a receipt, and how far behind the real head the answers are. ' +
+        "Lasso's response cache is on, as it is by default: cached answers must not serve an older chain either.",
       providers: [
         { id: 'node-0', latencyMs: 3, jitterMs: 2 },
         { id: 'node-1', latencyMs: 4, jitterMs: 2, faults: [{ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000, label: 'claims a head 1000 blocks ahead' }] },
         { id: 'node-2', latencyMs: 5, jitterMs: 2, lagBlocks: 2 },
       ],
+      lasso: { chain: { cache: { enabled: true } } },
       workload: { rate: 30, mix, timeoutMs: 10_000 },
       blockTimeMs: 1000,
       subscriptions: [{ kind: 'newHeads' }],

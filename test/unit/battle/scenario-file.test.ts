@@ -133,6 +133,7 @@ describe('built-in scenarios', () => {
     expect(s.providers[1]!.faults).toEqual([expect.objectContaining({ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000 })]);
     expect(s.chaos).toEqual([expect.objectContaining({ action: 'reorg', depth: 2, at: 30_000 })]);
     expect(s.workload.mix.eth_sendRawTransaction ?? 0).toBe(0);
+    expect(s.lasso?.chain).toMatchObject({ cache: { enabled: true } }); // as a user runs Lasso
     expect(s.slos).toMatchObject({ headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, stalenessP99Blocks: 1 });
     expect(s.slos.successRatio).toBeGreaterThanOrEqual(0.999);
   });
