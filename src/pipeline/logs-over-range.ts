@@ -1,6 +1,7 @@
+import { cacheOf } from '../cache/index.js';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
 import { fixedLogsRange, getLogsOverRange, isJsonArray, paramsForRange } from '../logs/index.js';
-import type { BlockRange, GetLogsOutcome, LogsSource, RangeAnswer } from '../logs/index.js';
+import type { BlockRange, FinalLogsStore, GetLogsOutcome, LogsSource, RangeAnswer } from '../logs/index.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import { acceptedBlocks } from '../resilience/index.js';
 import { toQuantity } from './block-target.js';
@@ -25,10 +26,12 @@ export function serveLogsOverRange(
   if (range === undefined) return undefined;
   const tally = { attempts: 0, hedged: false, providers: new Set<string>() };
   const moving = resolved.target.kind === 'number' && resolved.target.moving;
+  const pieceOf = (piece: BlockRange): ResolvedBlock => ({ params: paramsForRange(resolved.params, piece), target: { kind: 'number', number: piece.to, moving } });
+  const store = options.useCache === false ? undefined : finalPiecesStore(chain, pieceOf);
   const source: LogsSource<RoutedResponse> = {
     fetch: async (piece) => {
       const whole = piece.from === range.from && piece.to === range.to;
-      const response = await route(whole ? resolved : { params: paramsForRange(resolved.params, piece), target: { kind: 'number', number: piece.to, moving } });
+      const response = await route(whole ? resolved : pieceOf(piece));
       tally.attempts += response.attempts;
       tally.hedged ||= response.hedged;
       const answer = rangeAnswer(response, chain.now() < options.deadline);
@@ -36,6 +39,7 @@ export function serveLogsOverRange(
       return answer;
     },
     providerLimits: () => providerLimits(chain),
+    ...(store && { store }),
   };
   return getLogsOverRange(range, source, chain.config.getLogs).then((outcome) => {
     recordMetrics(chain.name, outcome, deps);
@@ -77,6 +81,23 @@ function providerLimits(chain: ChainRuntime): (number | undefined)[] {
     limits.push(Number.isFinite(limit) ? limit : undefined);
   }
   return limits;
+}
+
+/**
+ * Pieces kept in the chain's response cache, which keeps eth_getLogs answers only over final
+ * blocks: another query over the same old blocks then costs no upstream call for them.
+ */
+function finalPiecesStore(chain: ChainRuntime, pieceOf: (piece: BlockRange) => ResolvedBlock): FinalLogsStore | undefined {
+  const cache = cacheOf(chain);
+  if (cache === undefined) return undefined;
+  const request = (piece: BlockRange) => ({ method: METHOD, ...pieceOf(piece) });
+  return {
+    get: async (piece) => {
+      const body = await cache.lookup(request(piece));
+      return body !== undefined && 'result' in body ? body.result : undefined;
+    },
+    put: (piece, result) => cache.store(request(piece), { body: { result }, outcome: 'success' }),
+  };
 }
 
 function overCapError(range: BlockRange, limitBytes: number): RpcError {

@@ -69,7 +69,7 @@ describe('eth_getLogs over providers that cap ranges at 100 / 250 / 500 blocks',
     await devnet?.stop();
   });
 
-  it('answers exactly what an uncapped node does, and once the limits are learned asks nobody for more than it takes', async () => {
+  it('answers exactly what an uncapped node does, asks nobody for more than it takes once the limits are learned, and keeps final pieces', async () => {
     expect(expected.length).toBe(190); // 2 pings in each of 95 blocks
     const lasso = await startLassoOverProxies();
     const first = await rpc(`${lasso.url}/rpc/devnet`, 'eth_getLogs', WHOLE);
@@ -83,10 +83,21 @@ describe('eth_getLogs over providers that cap ranges at 100 / 250 / 500 blocks',
     const again = await rpc(`${lasso.url}/rpc/devnet`, 'eth_getLogs', [{ ...WHOLE[0], address: (expected[0] as { address: string }).address }]);
     expect(again.body.result).toEqual(expected);
     expect(CAPS.map((c) => caps.get(c.id)?.applied)).toEqual([1, 1, 1]);
+    // Pieces over final blocks are kept in the response cache: asked again, only the others go upstream.
+    const finalized = await waitFor(async () => (await getJson(`${lasso.url}/api/chains`)).chains[0]?.finalized as number | null, { timeoutMs: 10_000, what: 'a finalized block' });
+    const before = await metric(lasso, 'lasso_getlogs_subrequests_total', { chain: 'devnet' });
+    expect((await rpc(`${lasso.url}/rpc/devnet`, 'eth_getLogs', WHOLE)).body.result).toEqual(expected);
+    const unfinalPieces = finalized >= LAST_BLOCK ? 0 : [499, 999, 1199].filter((to) => to > finalized).length;
+    expect(await metric(lasso, 'lasso_getlogs_subrequests_total', { chain: 'devnet' })).toBe(before + unfinalPieces);
+    // Another range over the same final pieces (anvil finalizes all but the last 64 blocks): served from them.
+    expect(finalized).toBeGreaterThanOrEqual(999);
+    const firstThousand = await rpc(`${lasso.url}/rpc/devnet`, 'eth_getLogs', [{ fromBlock: '0x0', toBlock: '0x3e7' }]);
+    expect(firstThousand.body.result).toEqual(expected.filter((l) => Number((l as { blockNumber: string }).blockNumber) <= 999));
+    expect(await metric(lasso, 'lasso_getlogs_subrequests_total', { chain: 'devnet' })).toBe(before + unfinalPieces);
     // A range every provider takes goes out whole.
     const small = await rpc(`${lasso.url}/rpc/devnet`, 'eth_getLogs', [{ fromBlock: '0x18', toBlock: '0x31' }]);
     expect(small.body.result).toEqual(expected.filter((l) => Number((l as { blockNumber: string }).blockNumber) >= 0x18 && Number((l as { blockNumber: string }).blockNumber) <= 0x31));
-    expect(await metric(lasso, 'lasso_getlogs_subrequests_total', { chain: 'devnet' })).toBe(6);
+    expect(await metric(lasso, 'lasso_getlogs_subrequests_total', { chain: 'devnet' })).toBe(6 + unfinalPieces);
   }, 60_000);
 
   it('refuses a merged answer over getLogs.maxResponseBytes with an error naming the cap and the range', async () => {
