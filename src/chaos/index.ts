@@ -56,7 +56,7 @@ export { SCENARIO_RESULT_SCHEMA, SCENARIO_RESULT_SCHEMA_VERSION } from './scenar
 export type { OutcomeTotals, ProviderResult, ScenarioResult, SubscriptionResult, TimePoint } from './scenario/types.js';
 export { ScenarioConfigError, ScenarioSetupError } from './scenario/errors.js';
 
-// Workload: open-model HTTP load with HDR latency, and subscription probes.
+// Workload: open-model HTTP load with HDR latency, subscription probes and a consistency probe.
 export { Workload } from './workload/workload.js';
 export type { WorkloadOptions, WorkloadProgress, WorkloadRunOptions } from './workload/workload.js';
 export { DEFAULT_METHOD_MIX, WORKLOAD_METHODS } from './workload/methods.js';
@@ -70,6 +70,9 @@ export type { LatencySummary } from './workload/latency.js';
 export type { RunClock } from './workload/clock.js';
 export { SubscriptionProbe, SubscriptionProbeError } from './workload/subscription-probe.js';
 export type { ProbeEvent, ProbeKind, SubscriptionProbeOptions } from './workload/subscription-probe.js';
+export { ConsistencyProbe } from './workload/consistency-probe.js';
+export type { CanonicalChain, ConsistencyProbeOptions } from './workload/consistency-probe.js';
+export type { ConsistencySummary } from './workload/consistency-tally.js';
 export { WorkloadConfigError } from './workload/errors.js';
 
 // Checkers: what subscription clients received versus the devnet's canonical chain.
