@@ -23,7 +23,7 @@ import { nextWindow, stepCursor } from './cursor.js';
 import { DEFAULT_FILTER_IDLE_TIMEOUT_MS, DEFAULT_FILTER_MAX_PER_CLIENT } from './defaults.js';
 import type { BlockLink, CanonicalSource, DeliveredBlock } from './cursor.js';
 import type { FilterKind, FilterRecord, FilterStore } from './filter-record.js';
-import { criteriaMatch, getLogsFilter, parseLogCriteria, rangeFilter } from './log-criteria.js';
+import { blockHashFilter, criteriaMatch, getLogsFilter, parseLogCriteria, rangeFilter, wantsLogsOf } from './log-criteria.js';
 import type { LogCriteria } from './log-criteria.js';
 import { MemoryFilterStore } from './memory-filter-store.js';
 import { RedisFilterStore } from './redis-filter-store.js';
@@ -173,35 +173,49 @@ export class FilterService implements FilterHandler {
   }
 
   /**
-   * The new blocks with the logs matching the criteria, read in one eth_getLogs over their range.
-   * Cut before the first block whose logs name another hash (the chain moved under the read; the
-   * next poll reads it again); nothing when the read failed.
+   * The new blocks with the logs matching the criteria. Blocks at or below `finalized` are read
+   * with one eth_getLogs over their range; newer ones by block hash (EIP-234), so that a provider
+   * still on another branch answers "unknown block" instead of that branch's logs. Cut before the
+   * first block whose logs could not be read or name another hash (the next poll reads it again).
    */
   private async logsOf(chain: ChainRuntime, criteria: LogCriteria, blocks: readonly BlockLink[], deadline: number): Promise<DeliveredBlock[]> {
-    const first = blocks[0];
-    const last = blocks.at(-1);
-    if (first === undefined || last === undefined) return [];
     const out: DeliveredBlock[] = blocks.map(({ number, hash }) => ({ number, hash, logs: [] }));
-    const from = Math.max(first.number, criteria.fromBlock ?? 0);
-    const to = Math.min(last.number, criteria.toBlock ?? last.number);
-    if (from > to || (criteria.blockHash !== undefined && !blocks.some((b) => b.hash === criteria.blockHash))) return out;
-    const route = { strategy: chain.config.defaultStrategy, deadline };
-    const response = await executeRequest(chain, 'eth_getLogs', [rangeFilter(criteria, from, to)], route, 'http', this.deps.execute);
-    if ('error' in response.body) return [];
-    const logs = response.body.result.value();
-    if (!Array.isArray(logs)) return [];
-    let cut = out.length;
-    for (const log of logs as Record<string, unknown>[]) {
-      const number = typeof log.blockNumber === 'string' ? Number.parseInt(log.blockNumber, 16) : Number.NaN;
-      const block = out[number - first.number];
-      if (block === undefined) continue;
-      if (typeof log.blockHash !== 'string' || log.blockHash.toLowerCase() !== block.hash) {
-        cut = Math.min(cut, number - first.number);
-        continue;
+    const wanted = out.filter((b) => wantsLogsOf(criteria, b));
+    const finalized = chain.view.finalized() ?? -1;
+    const final = wanted.filter((b) => b.number <= finalized);
+    const recent = wanted.filter((b) => b.number > finalized);
+    const read = (filter: Record<string, unknown>): Promise<Record<string, unknown>[] | undefined> => this.getLogs(chain, filter, deadline);
+    const failed = new Set<DeliveredBlock>();
+    const fill = (targets: readonly DeliveredBlock[], logs: Record<string, unknown>[] | undefined): void => {
+      if (logs === undefined) {
+        for (const b of targets) failed.add(b);
+        return;
       }
-      if (criteriaMatch(criteria, log)) block.logs?.push(log);
+      for (const log of logs) {
+        const number = typeof log.blockNumber === 'string' ? Number.parseInt(log.blockNumber, 16) : Number.NaN;
+        const block = targets.find((b) => b.number === number);
+        if (block === undefined) continue;
+        if (typeof log.blockHash !== 'string' || log.blockHash.toLowerCase() !== block.hash) failed.add(block);
+        else if (criteriaMatch(criteria, log)) block.logs?.push(log);
+      }
+    };
+    const [first, last] = [final[0], final.at(-1)];
+    if (first !== undefined && last !== undefined) fill(final, await read(rangeFilter(criteria, first.number, last.number)));
+    for (let i = 0; i < recent.length; i += READ_CONCURRENCY) {
+      const chunk = recent.slice(i, i + READ_CONCURRENCY);
+      const answers = await Promise.all(chunk.map((b) => read(blockHashFilter(criteria, b.hash))));
+      chunk.forEach((b, k) => fill([b], answers[k]));
     }
-    return out.slice(0, cut);
+    const cut = out.findIndex((b) => failed.has(b));
+    return cut === -1 ? out : out.slice(0, cut);
+  }
+
+  /** eth_getLogs through the normal request path; undefined when it failed. */
+  private async getLogs(chain: ChainRuntime, filter: Record<string, unknown>, deadline: number): Promise<Record<string, unknown>[] | undefined> {
+    const response = await executeRequest(chain, 'eth_getLogs', [filter], { strategy: chain.config.defaultStrategy, deadline }, 'http', this.deps.execute);
+    if ('error' in response.body) return undefined;
+    const logs = response.body.result.value();
+    return Array.isArray(logs) ? (logs as Record<string, unknown>[]) : undefined;
   }
 
   private async filterLogs(chain: ChainRuntime, id: string, route: RouteOptions): Promise<RoutedResponse> {

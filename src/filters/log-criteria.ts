@@ -61,11 +61,9 @@ export function parseLogCriteria(params: unknown): LogCriteria {
 /** Whether a log (as eth_getLogs returns it) belongs to what the filter reports. */
 export function criteriaMatch(criteria: LogCriteria, log: { address?: unknown; topics?: unknown; blockNumber?: unknown; blockHash?: unknown }): boolean {
   if (!logMatches(log, criteria.filter)) return false;
-  if (criteria.blockHash !== undefined) return typeof log.blockHash === 'string' && log.blockHash.toLowerCase() === criteria.blockHash;
   const number = typeof log.blockNumber === 'string' ? Number.parseInt(log.blockNumber, 16) : Number.NaN;
-  if (criteria.fromBlock !== undefined && !(number >= criteria.fromBlock)) return false;
-  if (criteria.toBlock !== undefined && !(number <= criteria.toBlock)) return false;
-  return true;
+  const hash = typeof log.blockHash === 'string' ? log.blockHash.toLowerCase() : '';
+  return Number.isSafeInteger(number) && wantsLogsOf(criteria, { number, hash });
 }
 
 /** The eth_getLogs filter object for eth_getFilterLogs: the criteria as the client gave them. */
@@ -75,9 +73,20 @@ export function getLogsFilter(criteria: LogCriteria): Record<string, unknown> {
   return { ...out, ...criteria.range };
 }
 
+/** Whether the criteria want the logs of this block at all (its number in range, its hash the one named). */
+export function wantsLogsOf(criteria: LogCriteria, block: { number: number; hash: string }): boolean {
+  if (criteria.blockHash !== undefined) return block.hash === criteria.blockHash;
+  return (criteria.fromBlock === undefined || block.number >= criteria.fromBlock) && (criteria.toBlock === undefined || block.number <= criteria.toBlock);
+}
+
 /** The eth_getLogs filter object for the logs of blocks `from..to` (numbers) matching the criteria's address and topics. */
 export function rangeFilter(criteria: LogCriteria, from: number, to: number): Record<string, unknown> {
   return { ...upstreamFilter(criteria.filter), fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` };
+}
+
+/** The eth_getLogs filter object for the logs of one block, by hash, matching the criteria's address and topics. */
+export function blockHashFilter(criteria: LogCriteria, hash: string): Record<string, unknown> {
+  return { ...upstreamFilter(criteria.filter), blockHash: hash };
 }
 
 function blockParam(value: unknown, name: string): { given: string; number: number | undefined } | undefined {

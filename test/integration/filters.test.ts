@@ -140,6 +140,21 @@ describe('filters emulated by Lasso (real devnet)', () => {
     expect(logsBefore.length).toBeGreaterThan(0);
   }, 30_000);
 
+  it('a log filter polled after a long pause catches up: finalized blocks in one range read, newer ones by hash', async () => {
+    const c = (cluster = await startCluster({ chain: CHAIN }));
+    await c.caughtUp();
+    const logFilter: string = await call(c.rpcUrl, 'eth_newFilter', [{ address: c.devnet.contracts.emitter, topics: [PING_TOPIC] }]);
+    const from = c.devnet.canonical.head() + 1;
+    // anvil calls a block finalized 64 blocks below its head.
+    for (let i = 0; i < 70; i++) await c.devnet.mineBlock({ txs: 1 });
+    await c.caughtUp();
+    await waitFor(() => (c.lasso.chains.resolve('devnet')?.view.finalized() ?? 0) >= from, { timeoutMs: 5_000, what: 'the chain view to see finalized blocks' });
+    const head = c.devnet.canonical.head();
+    const logs: any[] = await call(c.rpcUrl, 'eth_getFilterChanges', [logFilter]);
+    expect(logs.map(logId)).toEqual(c.devnet.canonical.logs(from, head).map(logId));
+    expect(await call(c.rpcUrl, 'eth_getFilterChanges', [logFilter])).toEqual([]);
+  }, 30_000);
+
   it('errors as geth gives them; pending transaction filters answer an empty list; the per-client limit', async () => {
     const c = (cluster = await startCluster({ chain: CHAIN }));
     extraLassos.push(await startReplica(c, { filters: { maxPerClient: 2 } }));
