@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, parseAbi, webSocket } from 'viem';
 import type { Block, Log } from 'viem';
 import type { SubscriptionEngine } from '../../src/subscriptions/engine.js';
-import { FAST_SUBSCRIPTION_CHAIN, startCluster } from '../helpers/cluster.js';
+import { FAST_SUBSCRIPTION_CHAIN, startCluster, stopMiningAndSettle } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -86,18 +86,7 @@ describe('viem and ethers over WebSocket through Lasso while providers are kille
     await waitFor(() => progress() >= target, { timeoutMs: 10_000, what: 'clients to move on after the last kill' });
 
     // Stop the chain, then wait for every client to reach its head (and its last log).
-    devnet.stopMining();
-    let head = devnet.canonical.head();
-    await waitFor(
-      async () => {
-        await new Promise((r) => setTimeout(r, 2 * BLOCK_MS));
-        const now = devnet.canonical.head();
-        const stable = now === head;
-        head = now;
-        return stable;
-      },
-      { timeoutMs: 5000, what: 'mining to stop' },
-    );
+    const head = await stopMiningAndSettle(devnet, BLOCK_MS);
     const lastLog = devnet.canonical.logs(0, head).at(-1);
     await waitFor(() => viemNumbers.at(-1) === head && ethersBlocks.at(-1) === head, { timeoutMs: 5000, what: `blocks up to ${head}` });
     if (lastLog) await waitFor(() => viemLogs.some((l) => l.blockHash === lastLog.blockHash && l.logIndex === Number(lastLog.logIndex)), { timeoutMs: 5000, what: 'last log' });
