@@ -6,13 +6,15 @@
  */
 import { startLasso } from '../app.js';
 import { startStaticUpstream } from '../chaos/static-upstream.js';
+import type { StaticReply } from '../chaos/static-upstream.js';
+import type { JsonRpcRequest } from '../jsonrpc/types.js';
 import { lassoConfigSchema } from '../config/index.js';
 import { createLogger } from '../observability/logger.js';
 import { listen } from '../server/listen.js';
 import { createLargeUpstream } from './large-upstream.js';
 import { createPassThrough } from './passthrough.js';
 
-export type TargetKind = 'upstream' | 'large-upstream' | 'large-upstream-gzip' | 'passthrough' | 'lasso';
+export type TargetKind = 'upstream' | 'block-upstream' | 'large-upstream' | 'large-upstream-gzip' | 'passthrough' | 'lasso' | 'lasso-cached';
 
 /**
  * @param upstreamUrl the upstream of the pass-through and of Lasso's chain `bench`
@@ -30,6 +32,8 @@ async function start(kind: TargetKind, upstreamUrl: string | undefined, secondUp
   switch (kind) {
     case 'upstream':
       return (await startStaticUpstream({ port: 0 })).url;
+    case 'block-upstream':
+      return (await startStaticUpstream({ port: 0, blockNumber: BLOCK_UPSTREAM_HEAD, handler: answerBlock })).url;
     case 'large-upstream':
     case 'large-upstream-gzip': {
       const { server } = createLargeUpstream({ gzip: kind === 'large-upstream-gzip' });
@@ -53,7 +57,38 @@ async function start(kind: TargetKind, upstreamUrl: string | undefined, secondUp
       const lasso = await startLasso({ config, logger: createLogger('silent') });
       return `${lasso.url}/rpc/bench`;
     }
+    case 'lasso-cached': {
+      const config = lassoConfigSchema.parse({
+        server: { host: '127.0.0.1', port: 0 },
+        logging: { level: 'silent' },
+        chains: { bench: { chainId: 1, headPollIntervalMs: 1000, providers: [{ id: 'static', url: requireUrl(upstreamUrl) }] } },
+      });
+      const lasso = await startLasso({ config, logger: createLogger('silent') });
+      return `${lasso.url}/rpc/bench`;
+    }
   }
+}
+
+/** Head of the block upstream; its finalized block is 64 below, as on mainnet. */
+export const BLOCK_UPSTREAM_HEAD = 20_000_000;
+
+/** eth_getBlockByNumber as a node answers it: a block (with 150 transaction hashes, about 10 kB) for any number or tag. */
+function answerBlock(req: JsonRpcRequest): StaticReply | undefined {
+  if (req.method !== 'eth_getBlockByNumber' || !Array.isArray(req.params)) return undefined;
+  const tag = req.params[0];
+  const number = tag === 'finalized' || tag === 'safe' ? BLOCK_UPSTREAM_HEAD - 64 : tag === 'latest' ? BLOCK_UPSTREAM_HEAD : Number.parseInt(String(tag), 16);
+  const word = (seed: number): string => `0x${seed.toString(16).padStart(64, '0')}`;
+  return {
+    result: {
+      number: `0x${number.toString(16)}`,
+      hash: word(number),
+      parentHash: word(number - 1),
+      timestamp: `0x${(1_700_000_000 + number * 12).toString(16)}`,
+      gasUsed: '0x1c9c380',
+      miner: `0x${'ab'.repeat(20)}`,
+      transactions: Array.from({ length: 150 }, (_, i) => word(number * 1000 + i)),
+    },
+  };
 }
 
 function requireUrl(url: string | undefined): string {
