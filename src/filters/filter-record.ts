@@ -20,8 +20,8 @@ export interface FilterRecord {
 
 /** Where installed filters are kept; every read refreshes the filter's idle timer. */
 export interface FilterStore {
-  /** Installs the filter unless its owner already has `maxPerOwner` installed. */
-  create(record: FilterRecord, maxPerOwner: number): Promise<{ ok: true } | { ok: false; installed: number }>;
+  /** Installs the filter unless its owner already has `maxPerOwner` installed; false when it has. */
+  create(record: FilterRecord, maxPerOwner: number): Promise<boolean>;
   /** The filter, with its idle timer restarted; undefined when unknown or expired. */
   touch(id: string): Promise<FilterRecord | undefined>;
   /**

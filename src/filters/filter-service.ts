@@ -122,8 +122,7 @@ export class FilterService implements FilterHandler {
   private async install(chain: ChainRuntime, route: RouteOptions, kind: FilterKind, criteria: LogCriteria | undefined): Promise<string> {
     const window = kind === 'pending' ? [] : [await this.anchor(chain, route)];
     const record: FilterRecord = { id: this.newId(), chain: chain.name, owner: route.client ?? 'anonymous', kind, window, ...(criteria && { criteria }) };
-    const created = await this.store.create(record, this.maxPerClient);
-    if (!created.ok) {
+    if (!(await this.store.create(record, this.maxPerClient))) {
       throw new RpcError(
         RpcErrorCode.ServerError,
         `too many filters installed for this client (limit ${this.maxPerClient}): remove some with eth_uninstallFilter or let idle ones expire`,

@@ -23,14 +23,14 @@ export class MemoryFilterStore implements FilterStore {
     this.sweeper.unref();
   }
 
-  async create(record: FilterRecord, maxPerOwner: number): Promise<{ ok: true } | { ok: false; installed: number }> {
+  async create(record: FilterRecord, maxPerOwner: number): Promise<boolean> {
     this.sweep();
     const owned = this.byOwner.get(record.owner) ?? new Set<string>();
-    if (owned.size >= maxPerOwner) return { ok: false, installed: owned.size };
+    if (owned.size >= maxPerOwner) return false;
     owned.add(record.id);
     this.byOwner.set(record.owner, owned);
     this.filters.set(record.id, { record, expiresAt: this.now() + this.options.idleTimeoutMs });
-    return { ok: true };
+    return true;
   }
 
   async touch(id: string): Promise<FilterRecord | undefined> {

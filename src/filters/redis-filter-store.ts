@@ -19,16 +19,16 @@ export interface RedisFilterStoreOptions {
 const MAX_SWEEP_INTERVAL_MS = 30_000;
 
 // KEYS: filter key, owner set, expiry set. ARGV: record JSON, idle ms, now, max per owner, member.
-// Installs unless the owner is at its limit (its expired filters pruned first). Returns { 1 } or { 0, count }.
+// Installs unless the owner is at its limit (its expired filters pruned first). 1 when installed, else 0.
 const CREATE = `redis.call('zremrangebyscore', KEYS[2], '-inf', ARGV[3])
 local count = redis.call('zcard', KEYS[2])
-if count >= tonumber(ARGV[4]) then return {0, count} end
+if count >= tonumber(ARGV[4]) then return 0 end
 local expiresAt = tonumber(ARGV[3]) + tonumber(ARGV[2])
 redis.call('set', KEYS[1], ARGV[1], 'px', ARGV[2])
 redis.call('zadd', KEYS[2], expiresAt, ARGV[5])
 redis.call('pexpire', KEYS[2], ARGV[2])
 redis.call('zadd', KEYS[3], expiresAt, ARGV[5])
-return {1}`;
+return 1`;
 
 // KEYS: filter key. ARGV: idle ms. The record, with its expiry renewed; nil when gone.
 const TOUCH = `local v = redis.call('get', KEYS[1])
@@ -61,8 +61,8 @@ export class RedisFilterStore implements FilterStore {
     this.sweeper.unref();
   }
 
-  async create(record: FilterRecord, maxPerOwner: number): Promise<{ ok: true } | { ok: false; installed: number }> {
-    const [installed, count] = (await this.redis.client.eval(
+  async create(record: FilterRecord, maxPerOwner: number): Promise<boolean> {
+    const installed = await this.redis.client.eval(
       CREATE,
       3,
       this.filterKey(record.id),
@@ -73,8 +73,8 @@ export class RedisFilterStore implements FilterStore {
       String(this.now()),
       String(maxPerOwner),
       member(record),
-    )) as [number, number?];
-    return installed === 1 ? { ok: true } : { ok: false, installed: count ?? maxPerOwner };
+    );
+    return installed === 1;
   }
 
   async touch(id: string): Promise<FilterRecord | undefined> {
