@@ -90,7 +90,6 @@ export class ConsistencyProbe {
       return;
     }
     const supply = new TransferSupply({ chainId: o.chainId, senders: [{ privateKey: o.sender.privateKey, nonce: startNonce }], recipient: o.recipient, baseFeePerGas: o.baseFeePerGas, bufferSize: 2 });
-    // Signed ahead, so that the transfers go out in nonce order.
     await supply.prepare();
     let confirmed = 0n;
     for (let index = 0; ; index++) {

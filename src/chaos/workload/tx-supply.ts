@@ -23,7 +23,7 @@ const TIP = 1_000_000_000n;
  */
 export class TransferSupply {
   private readonly accounts: { account: PrivateKeyAccount; nonce: number }[];
-  private readonly buffer: Hex[] = [];
+  private readonly buffer: Promise<Hex>[] = [];
   private refilling: Promise<void> | undefined;
   private turn = 0;
   private readonly bufferSize: number;
@@ -38,15 +38,21 @@ export class TransferSupply {
 
   /** Fills the buffer; call before the workload starts. */
   async prepare(count = this.bufferSize): Promise<void> {
-    while (this.buffer.length < count) this.buffer.push(await this.sign());
+    // Queued when its nonce is taken, signed one after the other: the queue stays in nonce order.
+    while (this.buffer.length < count) {
+      const tx = this.sign();
+      this.buffer.push(tx);
+      await tx;
+    }
   }
 
   /** The next transaction: from the buffer when possible (refilled in the background). */
-  next(): Hex | Promise<Hex> {
+  next(): Promise<Hex> {
     this.taken++;
-    const ready = this.buffer.shift();
+    // Only signed on the spot when every nonce taken so far has been handed out.
+    const tx = this.buffer.shift() ?? this.sign();
     if (this.buffer.length < this.bufferSize / 2) this.refill();
-    return ready ?? this.sign();
+    return tx;
   }
 
   private refill(): void {
