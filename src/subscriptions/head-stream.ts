@@ -1,14 +1,13 @@
-import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
+import type { RpcError } from '../jsonrpc/errors.js';
 import type { ProviderRuntime } from '../providers/provider.js';
 import type { UpstreamSubscription, WsStateChange } from '../transport/ws-upstream.js';
-import { BlockRing } from './block-ring.js';
 import { parseBlock } from './block.js';
 import type { BlockId, ChainBlock } from './block.js';
 import { BlockTimeEstimator } from './block-time.js';
 import { ClientSet } from './client-set.js';
-import { delay, retryDelayMs } from './context.js';
+import { HeadSequencer } from './head-sequencer.js';
+import type { SequencedHead } from './head-sequencer.js';
 import type { StreamContext, UpstreamSubscribeResult } from './context.js';
-import { StreamStoppedError, UnfillableGapError } from './errors.js';
 import { errorMessage } from '../error-message.js';
 
 /** How a delivered head reached Lasso. */
@@ -37,12 +36,6 @@ export interface HeadListener {
 
 export type HeadStreamMode = 'starting' | 'live' | 'switching' | 'polling' | 'stopped';
 
-interface InboxItem {
-  block: ChainBlock;
-  source: HeadSource;
-  provider: string | undefined;
-}
-
 interface ActiveUpstream {
   provider: ProviderRuntime;
   subscription: UpstreamSubscription;
@@ -53,10 +46,6 @@ interface ActiveUpstream {
   lastLiveNumber: number;
 }
 
-/** Live heads waiting while backfill runs; beyond this the oldest are dropped (the gap filler fetches them again). */
-const MAX_INBOX = 10_000;
-/** Parallel eth_getBlockByNumber reads when filling a gap. */
-const BACKFILL_CONCURRENCY = 8;
 /** Shortest eth_subscribe timeout when choosing a provider (otherwise 2 block times, capped by requestTimeoutMs). */
 const MIN_SUBSCRIBE_TIMEOUT_MS = 2_000;
 /** A provider whose eth_subscribe failed is skipped for this long. */
@@ -72,24 +61,20 @@ const SUBSCRIBE_FAILURE_PENALTY_MS = 5_000;
  * that does not extend the tip is walked back by parentHash to the fork point and the new branch is
  * delivered from there. Loss (connection closed) and stall (no head for `staleAfterBlockTimes`
  * estimated block times while the chain moved on) move it to the next provider; with none usable it
- * polls over HTTP and returns to WebSocket as soon as a channel is usable again.
- *
- * All inputs go through one queue consumed by one loop, so delivery is sequential and heads that
- * arrive during a backfill wait their turn (the buffer).
+ * polls over HTTP and returns to WebSocket as soon as a channel is usable again. Ordering, gap
+ * filling and reorgs are the HeadSequencer's.
  */
 export class HeadStream {
   readonly key = 'newHeads';
   readonly clients: ClientSet;
   readonly ready: Promise<void>;
 
-  private readonly ring: BlockRing;
+  private readonly sequencer: HeadSequencer;
   private readonly blockTime: BlockTimeEstimator;
   private readonly dependents = new Set<HeadListener>();
   private readonly penalties = new Map<string, number>();
-  private readonly inbox: InboxItem[] = [];
   private readonly stateListeners: { provider: ProviderRuntime; listener: (change: WsStateChange) => void }[] = [];
   private resolveReady!: () => void;
-  private pumping = false;
   private active: ActiveUpstream | undefined;
   private subscribingToken: object | undefined;
   private connecting: Promise<void> | undefined;
@@ -105,7 +90,13 @@ export class HeadStream {
     onClientDropped: (id: string) => void,
   ) {
     this.clients = new ClientSet(onClientDropped);
-    this.ring = new BlockRing(ctx.config.recentBlocks);
+    this.sequencer = new HeadSequencer({
+      ctx,
+      clients: this.clients,
+      dependents: this.dependents,
+      trustedProvider: () => this.active?.provider.id,
+      isStopped: () => this.stopped,
+    });
     this.blockTime = new BlockTimeEstimator(ctx.config.minBlockTimeMs, ctx.config.maxBlockTimeMs);
     this.ready = new Promise((resolve) => {
       this.resolveReady = resolve;
@@ -137,17 +128,17 @@ export class HeadStream {
 
   /** Last delivered (or baseline) head. */
   tip(): BlockId | undefined {
-    return this.ring.tip();
+    return this.sequencer.tip();
   }
 
   /** Whether this block is on the canonical chain as delivered (within the remembered window). */
   isCanonical(block: BlockId): boolean {
-    return this.ring.hashAt(block.number) === block.hash;
+    return this.sequencer.isCanonical(block);
   }
 
   /** Highest head number known from any source (delivered, queued, HTTP head tracker). */
   highestKnownHead(): number {
-    return Math.max(this.highestSeen, this.ring.tip()?.number ?? -1, this.ctx.chainHead() ?? -1);
+    return Math.max(this.highestSeen, this.sequencer.tip()?.number ?? -1, this.ctx.chainHead() ?? -1);
   }
 
   addDependent(listener: HeadListener): void {
@@ -178,7 +169,7 @@ export class HeadStream {
       this.ctx.metrics?.upstreamSubscriptions.dec({ chain: this.ctx.chain, kind: 'newHeads' });
       void active.subscription.unsubscribe();
     }
-    this.inbox.length = 0;
+    this.sequencer.clear();
     this.resolveReady();
   }
 
@@ -202,8 +193,8 @@ export class HeadStream {
     if (this.stopped) return;
     try {
       const baseline = await this.ctx.reader.blockByNumber('latest');
-      if (baseline && !this.ring.tip() && !this.stopped) {
-        this.ring.push(baseline);
+      if (baseline && !this.sequencer.tip() && !this.stopped) {
+        this.sequencer.setBaseline(baseline);
         this.highestSeen = Math.max(this.highestSeen, baseline.number);
       }
     } catch (err) {
@@ -384,7 +375,7 @@ export class HeadStream {
       }
       const number = await this.ctx.reader.blockNumber();
       this.highestSeen = Math.max(this.highestSeen, number);
-      const tip = this.ring.tip();
+      const tip = this.sequencer.tip();
       if (tip === undefined || number > tip.number) {
         const block = await this.ctx.reader.blockByNumber(number);
         if (block && !this.stopped) this.enqueue({ block, source: 'poll', provider: undefined });
@@ -406,171 +397,9 @@ export class HeadStream {
     }
   }
 
-  // --- ordering, gap filling, reorgs ------------------------------------------------------------
-
-  private enqueue(item: InboxItem): void {
+  private enqueue(item: SequencedHead): void {
     this.highestSeen = Math.max(this.highestSeen, item.block.number);
-    this.inbox.push(item);
-    if (this.inbox.length > MAX_INBOX) this.inbox.shift();
-    void this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.inbox.length > 0 && !this.stopped) {
-        const item = this.inbox.shift() as InboxItem;
-        try {
-          await this.handle(item);
-        } catch (err) {
-          if (err instanceof StreamStoppedError) return;
-          if (err instanceof UnfillableGapError) this.giveUp(item, err);
-          else this.ctx.logger.warn({ chain: this.ctx.chain, err: errorMessage(err) }, 'newHeads processing failed');
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private async handle(item: InboxItem): Promise<void> {
-    const { block } = item;
-    const tip = this.ring.tip();
-    if (tip === undefined) {
-      this.apply(block.number - 1, [block], item);
-      return;
-    }
-    if (this.ring.hashAt(block.number) === block.hash) {
-      // Counted for live notifications only: our own HTTP catch-up reads overlap on purpose.
-      if (item.source === 'live') this.ctx.metrics?.duplicatesDropped.inc({ chain: this.ctx.chain, kind: 'newHeads' });
-      return;
-    }
-    if (block.number <= tip.number) {
-      // A different block at a height already delivered: a reorg, but only the live stream of the
-      // active provider is trusted with it; HTTP answers at that height may come from a laggard.
-      const trusted = item.source === 'live' && item.provider !== undefined && item.provider === this.active?.provider.id;
-      const oldest = this.ring.oldest() ?? 0;
-      if (!trusted || block.number <= oldest) return;
-    }
-    if (block.number === tip.number + 1 && block.parentHash === tip.hash) {
-      this.apply(tip.number, [block], item);
-      return;
-    }
-    const { forkPoint, blocks } = await this.resolveBranch(block, tip);
-    if (this.stopped) throw new StreamStoppedError();
-    this.apply(forkPoint, blocks, item);
-  }
-
-  /**
-   * The blocks from just above the fork point (or the tip, without a reorg) up to `head`, linked by
-   * parentHash. A gap is first fetched forward by number (parallel); if the links do not hold, the
-   * branch is walked back from `head` by parentHash until it meets a remembered block.
-   */
-  private async resolveBranch(head: ChainBlock, tip: BlockId): Promise<{ forkPoint: number; blocks: ChainBlock[] }> {
-    const { maxBackfillBlocks, backfillTimeoutMs } = this.ctx.config;
-    const deadline = this.ctx.now() + backfillTimeoutMs;
-    const byHash = new Map<string, ChainBlock>();
-    if (head.number > tip.number + 1) {
-      const missing = head.number - tip.number - 1;
-      if (missing > maxBackfillBlocks) {
-        throw new UnfillableGapError('gap_too_large', `gap of ${missing} blocks (${tip.number + 1}..${head.number - 1}) exceeds maxBackfillBlocks ${maxBackfillBlocks}`);
-      }
-      const fetched = await this.fetchRange(tip.number + 1, head.number - 1, deadline);
-      const chain = [...fetched, head];
-      let linked = chain[0]?.parentHash === tip.hash;
-      for (let i = 1; linked && i < chain.length; i++) linked = chain[i]?.parentHash === chain[i - 1]?.hash;
-      if (linked) return { forkPoint: tip.number, blocks: chain };
-      for (const b of fetched) byHash.set(b.hash, b);
-    }
-    const blocks = [head];
-    let cursor = head;
-    for (;;) {
-      const parentNumber = cursor.number - 1;
-      if (this.ring.hashAt(parentNumber) === cursor.parentHash) return { forkPoint: parentNumber, blocks };
-      const oldest = this.ring.oldest() ?? tip.number;
-      if (parentNumber < oldest || blocks.length > maxBackfillBlocks + this.ctx.config.recentBlocks) {
-        throw new UnfillableGapError('fork_too_deep', `no common ancestor with the delivered chain above block ${oldest}`);
-      }
-      const parentHash = cursor.parentHash;
-      const parent = byHash.get(parentHash) ?? (await this.fetchWithRetry((attempt) => this.ctx.reader.blockByHash(parentHash, attempt), deadline, `block ${parentHash}`));
-      if (parent.hash !== cursor.parentHash || parent.number !== parentNumber) {
-        throw new UnfillableGapError('not_canonical', `provider answered block ${parent.number} ${parent.hash} for parent ${cursor.parentHash}`);
-      }
-      blocks.unshift(parent);
-      cursor = parent;
-    }
-  }
-
-  private async fetchRange(from: number, to: number, deadline: number): Promise<ChainBlock[]> {
-    const out: ChainBlock[] = new Array(to - from + 1);
-    let next = from;
-    const worker = async (): Promise<void> => {
-      while (next <= to) {
-        const n = next++;
-        out[n - from] = await this.fetchWithRetry((attempt) => this.ctx.reader.blockByNumber(n, attempt), deadline, `block ${n}`);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(BACKFILL_CONCURRENCY, to - from + 1) }, worker));
-    return out;
-  }
-
-  private async fetchWithRetry(read: (attempt: number) => Promise<ChainBlock | null>, deadline: number, what: string): Promise<ChainBlock> {
-    let lastError = 'not found';
-    for (let attempt = 0; ; attempt++) {
-      if (this.stopped) throw new StreamStoppedError();
-      try {
-        const block = await read(attempt);
-        if (block) return block;
-        lastError = 'not found';
-      } catch (err) {
-        lastError = errorMessage(err);
-      }
-      if (this.ctx.now() >= deadline) throw new UnfillableGapError('timeout', `backfill of ${what} failed: ${lastError}`);
-      await delay(retryDelayMs(attempt));
-    }
-  }
-
-  /** Delivers `blocks` (ordered, linked) above `forkPoint`; a fork point below the tip is a reorg. */
-  private apply(forkPoint: number, blocks: ChainBlock[], item: InboxItem): void {
-    const { chain, metrics } = this.ctx;
-    const tip = this.ring.tip();
-    if (tip && forkPoint < tip.number) {
-      const orphaned = this.ring.truncateAbove(forkPoint);
-      metrics?.reorgs.inc({ chain });
-      metrics?.lastReorgDepth.set({ chain }, orphaned.length);
-      const newHead = blocks.at(-1)?.number;
-      this.ctx.logger.info({ chain, forkPoint, depth: orphaned.length, newHead }, 'reorg');
-      for (const d of this.dependents) d.onReorg(orphaned, forkPoint);
-    }
-    let filled: { from: number; to: number; blocks: number } | undefined;
-    for (const block of blocks) {
-      this.ring.push(block);
-      const source: HeadSource = block === item.block ? item.source : 'backfill';
-      if (source === 'backfill') {
-        metrics?.backfilledBlocks.inc({ chain, kind: 'newHeads' });
-        filled = filled ? { ...filled, to: block.number, blocks: filled.blocks + 1 } : { from: block.number, to: block.number, blocks: 1 };
-      }
-      this.ctx.noteDelivered(block);
-      this.clients.deliver(block.header);
-      const info: HeadInfo = { source, provider: source === 'live' ? item.provider : undefined };
-      for (const d of this.dependents) d.onHead(block, info);
-    }
-    if (filled) this.ctx.events?.emit({ type: 'gap_fill', chain, kind: 'newHeads', ...filled });
-  }
-
-  /** A gap that cannot be filled: end every client (no silent hole), re-anchor on the new head. */
-  private giveUp(item: InboxItem, err: UnfillableGapError): void {
-    const { chain } = this.ctx;
-    this.ctx.metrics?.gapsUnfilled.inc({ chain, kind: 'newHeads' });
-    this.ctx.logger.error({ chain, reason: err.reason, err: err.message }, 'newHeads gap could not be filled; ending subscriptions');
-    const error = new RpcError(RpcErrorCode.ServerError, `subscription ended: a gap in the block stream could not be filled (${err.message}); subscribe again`, {
-      reason: err.reason,
-    });
-    this.clients.endAll(error);
-    for (const d of this.dependents) d.onFatal(error);
-    this.ring.clear();
-    this.ring.push(item.block);
+    this.sequencer.push(item);
   }
 }
 
