@@ -168,7 +168,7 @@ describe('response cache on the devnet', () => {
     }
   });
 
-  it('shares final answers between two replicas through Redis: read through one, a hit on the other', async () => {
+  it('shares final answers between two replicas through Redis (read through one, a hit on the other), and caches in memory while Redis is away', async () => {
     const redis = await RedisServer.start();
     const replicas: LassoInstance[] = [];
     try {
@@ -194,6 +194,14 @@ describe('response cache on the devnet', () => {
       );
       expect(other.body.result).toEqual(first.body.result);
       expect(await metricSum(b, 'lasso_cache_hits_total', { tier: 'redis' })).toBe(1);
+
+      // Redis gone: each replica keeps caching in its own memory.
+      await redis.kill();
+      const next = cluster.devnet.canonical.block(41)!;
+      const missed = await rpc(`${b.url}/rpc/devnet`, 'eth_getBlockByHash', [next.hash, false]);
+      expect(missed.cache).toBe('miss');
+      expect(missed.body.result.hash).toBe(next.hash);
+      expect((await rpc(`${b.url}/rpc/devnet`, 'eth_getBlockByHash', [next.hash, false])).cache).toBe('hit');
     } finally {
       await Promise.all(replicas.map((r) => r.close()));
       await redis.kill();
