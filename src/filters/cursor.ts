@@ -134,3 +134,21 @@ export function nextWindow(kept: readonly DeliveredBlock[], added: readonly Deli
   while (start < all.length - 1 && finalized !== undefined && (all[start] as DeliveredBlock).number <= finalized) start++;
   return all.slice(start);
 }
+
+/**
+ * Bounds the logs a window remembers for retraction: the newest blocks keep theirs up to `maxLogs`
+ * in all, older blocks keep only their hash (a reorg that orphans them cannot re-send their logs).
+ */
+export function capRememberedLogs(window: readonly DeliveredBlock[], maxLogs: number): DeliveredBlock[] {
+  let remembered = 0;
+  let full = false;
+  const out = [...window];
+  for (let i = out.length - 1; i >= 0; i--) {
+    const block = out[i] as DeliveredBlock;
+    if (block.logs === undefined) continue;
+    full ||= remembered + block.logs.length > maxLogs;
+    if (full) out[i] = { number: block.number, hash: block.hash };
+    else remembered += block.logs.length;
+  }
+  return out;
+}

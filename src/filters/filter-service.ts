@@ -19,7 +19,7 @@ import type { ExecuteDeps, FilterHandler, RouteOptions, RoutedResponse } from '.
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { SharedRedis } from '../shared-state/shared-redis.js';
 import { PipelineReader } from '../subscriptions/chain-reader.js';
-import { nextWindow, stepCursor } from './cursor.js';
+import { capRememberedLogs, nextWindow, stepCursor } from './cursor.js';
 import { DEFAULT_FILTER_IDLE_TIMEOUT_MS, DEFAULT_FILTER_MAX_PER_CLIENT } from './defaults.js';
 import type { BlockLink, CanonicalSource, DeliveredBlock } from './cursor.js';
 import type { FilterKind, FilterRecord, FilterStore } from './filter-record.js';
@@ -48,6 +48,8 @@ export interface FilterServiceDeps {
 
 /** Delivered blocks a cursor remembers: the deepest reorg a filter reports exactly. */
 const RECENT_BLOCKS = 64;
+/** Most delivered logs a log filter remembers (to re-send them with `removed: true` after a reorg): bounds its state. */
+const MAX_REMEMBERED_LOGS = 2_000;
 /** Most blocks one eth_getFilterChanges moves forward (the rest come with the next poll). */
 const MAX_BLOCKS_PER_POLL = 256;
 /** Block reads in flight at once for one poll. */
@@ -166,7 +168,8 @@ export class FilterService implements FilterHandler {
     }
     if (step.orphaned.length === 0 && added.length === 0) return items;
     // Another replica's poll of this filter moved it first: it delivered these changes.
-    if (!(await this.store.save({ ...record, window: nextWindow(step.kept, added, RECENT_BLOCKS, chain.view.finalized()) }, record))) return [];
+    const window = capRememberedLogs(nextWindow(step.kept, added, RECENT_BLOCKS, chain.view.finalized()), MAX_REMEMBERED_LOGS);
+    if (!(await this.store.save({ ...record, window }, record))) return [];
     if (items.length > 0) this.deps.metrics.changesServed.inc({ chain: chain.name, kind: record.kind }, items.length);
     return items;
   }

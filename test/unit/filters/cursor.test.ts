@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextWindow, stepCursor } from '../../../src/filters/cursor.js';
+import { capRememberedLogs, nextWindow, stepCursor } from '../../../src/filters/cursor.js';
 import type { BlockLink, CanonicalSource, DeliveredBlock } from '../../../src/filters/cursor.js';
 
 /** A chain of blocks by height; `reorg(from, tag)` replaces everything from `from` up with a new branch. */
@@ -160,5 +160,19 @@ describe('filter cursor', () => {
     expect(nextWindow(blocks.slice(0, 5), blocks.slice(5), 4, undefined).map((b) => b.number)).toEqual([6, 7, 8, 9]);
     expect(nextWindow(blocks.slice(0, 5), blocks.slice(5), 8, 7).map((b) => b.number)).toEqual([8, 9]);
     expect(nextWindow(blocks, [], 8, 20).map((b) => b.number)).toEqual([9]);
+  });
+
+  it('remembers the logs of the newest blocks only, up to a bound', () => {
+    const logs = (n: number): Record<string, unknown>[] => Array.from({ length: n }, (_, i) => ({ logIndex: `0x${i.toString(16)}` }));
+    const window = [
+      { number: 1, hash: 'h1', logs: logs(2) },
+      { number: 2, hash: 'h2', logs: logs(1) },
+      { number: 3, hash: 'h3', logs: [] },
+      { number: 4, hash: 'h4', logs: logs(3) },
+    ];
+    expect(capRememberedLogs(window, 6)).toEqual(window);
+    expect(capRememberedLogs(window, 4)).toEqual([{ number: 1, hash: 'h1' }, window[1], window[2], window[3]]);
+    // Once one block no longer fits, older ones are not remembered either (even a smaller one that would).
+    expect(capRememberedLogs(window, 3)).toEqual([{ number: 1, hash: 'h1' }, { number: 2, hash: 'h2' }, window[2], window[3]]);
   });
 });
