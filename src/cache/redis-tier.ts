@@ -22,7 +22,7 @@ export class RedisTier {
     try {
       const stored = await this.redis.client.getBuffer(this.redisKey(key));
       // Checked as JSON again: whatever else wrote there is not sent to a client.
-      return stored === null ? undefined : resultFromJson(stored);
+      return stored === null ? undefined : resultFromJson([stored]);
     } catch {
       return undefined;
     }
