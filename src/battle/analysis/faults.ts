@@ -1,5 +1,5 @@
 import type { ChaosEntry, ChaosEventRecord, ProviderSample, ProviderStateChange } from '../../chaos/scenario/index.js';
-import type { FaultRule } from '../../chaos/fault-proxy/index.js';
+import type { FaultRule } from '../../chaos/fault-proxy/rules.js';
 import type { RequestRecord } from '../../chaos/workload/index.js';
 import { LatencyHistogram } from '../../chaos/workload/index.js';
 

@@ -1,8 +1,8 @@
 import { parseConfigText, startLasso } from '../../index.js';
 import type { LassoConfig, LassoInstance } from '../../index.js';
 import { Devnet } from '../../devnet/index.js';
-import { FaultProxy } from '../fault-proxy/index.js';
-import type { FaultRule } from '../fault-proxy/index.js';
+import { FaultProxy } from '../fault-proxy/proxy.js';
+import type { FaultRule } from '../fault-proxy/rules.js';
 import { createPrng } from '../prng.js';
 import { deriveSeed } from '../workload/seed.js';
 import { ScenarioConfigError, ScenarioSetupError } from './errors.js';

@@ -1,5 +1,5 @@
-import type { FaultHandle, FaultProxy } from '../fault-proxy/index.js';
-import type { FaultRule } from '../fault-proxy/index.js';
+import type { FaultHandle, FaultProxy } from '../fault-proxy/proxy.js';
+import type { FaultRule } from '../fault-proxy/rules.js';
 
 /**
  * The faults of one provider's proxy, in three groups: `baseline` (the provider's normal

@@ -1,5 +1,5 @@
-import type { FaultRule } from '../fault-proxy/index.js';
-import { parseFaultRules } from '../fault-proxy/index.js';
+import type { FaultRule } from '../fault-proxy/rules.js';
+import { parseFaultRules } from '../fault-proxy/rules.js';
 import { createPrng } from '../prng.js';
 import type { RunClock } from '../workload/clock.js';
 import type { ScenarioCluster } from './cluster.js';
