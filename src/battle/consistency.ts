@@ -26,11 +26,15 @@ export function checkConsistencyMix(mix: MethodMix): void {
  * Starts a consistency probe against the cluster's Lasso over its own HTTP connections; `stop`
  * ends it and hands over its findings.
  */
-export function startConsistencyProbe(cluster: ScenarioCluster, seed: number): { stop(): Promise<ConsistencyRun> } {
+export function startConsistencyProbe(cluster: ScenarioCluster, seed: number, slos: SloSpec): { stop(): Promise<ConsistencyRun> } {
   const { devnet } = cluster;
   const sender = devnet.freeAccounts[devnet.freeAccounts.length - 1];
   if (!sender) throw new BattleUsageError('the devnet has no free account for the consistency probe');
   const target = createHttpTarget({ url: cluster.rpcUrl, name: 'consistency-probe', connections: 4 });
+  const referenceNode = devnet.nodes().find((n) => n.inSync);
+  if (slos.staleAnswers !== undefined && !referenceNode) throw new BattleUsageError('no in-sync devnet node to read canonical balances from');
+  // Straight to a devnet node, not through its fault proxy nor Lasso: the canonical values.
+  const reference = slos.staleAnswers === undefined || !referenceNode ? undefined : createHttpTarget({ url: referenceNode.httpUrl, name: 'canonical-reference', connections: 1 });
   const probe = new ConsistencyProbe({
     target,
     truth: devnet.canonical,
@@ -38,6 +42,8 @@ export function startConsistencyProbe(cluster: ScenarioCluster, seed: number): {
     recipient: seededAddress(deriveSeed(seed, 'consistency-recipient')),
     chainId: devnet.chainId,
     baseFeePerGas: devnet.canonical.headBlock().baseFeePerGas,
+    // The devnet's own pings move its reserved accounts in every block, on both sides of a reorg.
+    ...(reference && { staleReads: { truth: devnet.canonical, reference, accounts: devnet.accounts.filter((a) => a.reserved).map((a) => a.address) } }),
   });
   probe.start();
   let stopped: Promise<ConsistencyRun> | undefined;
@@ -45,7 +51,7 @@ export function startConsistencyProbe(cluster: ScenarioCluster, seed: number): {
     stop: () =>
       (stopped ??= (async () => {
         const summary = await probe.stop();
-        await target.close();
+        await Promise.all([target.close(), reference?.close()]);
         return { summary, requests: probe.requests, unanswered: probe.unanswered };
       })()),
   };

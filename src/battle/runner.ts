@@ -164,7 +164,7 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
     run = await scenario({
       ...options,
       subscriptions: sc.subscriptions,
-      ...(probe && { alongside: (cluster: ScenarioCluster) => (consistencyProbe = startConsistencyProbe(cluster, sc.seed)) }),
+      ...(probe && { alongside: (cluster: ScenarioCluster) => (consistencyProbe = startConsistencyProbe(cluster, sc.seed, sc.slos)) }),
       prepare: (cluster) => {
         onCluster?.(cluster);
         truth = cluster.devnet.canonical;

@@ -82,6 +82,7 @@ const sloSchema = z.strictObject({
   bogusHeads: count.optional(),
   staleAfterReceipt: count.optional(),
   stalenessP99Blocks: count.optional(),
+  staleAnswers: count.optional(),
 });
 
 const soakSchema = z.strictObject({

@@ -39,6 +39,13 @@ export interface SloSpec {
   /** p99 of (canonical head just before an eth_blockNumber read - the answer), in blocks, at most. */
   stalenessP99Blocks?: number;
   /**
+   * Answers carrying a block or log the devnet had orphaned before the request was sent, or a
+   * balance / nonce at a number that differs from the canonical value there, at most. Setting it
+   * adds a loop to the probe that reads blocks (by number and hash), balances, nonces, logs and
+   * receipts near the head and deep below it.
+   */
+  staleAnswers?: number;
+  /**
    * A request slower than this counts as disturbed when measuring failover time.
    * @default max(3 x p99, p99 + 50 ms) of the requests before the first fault
    */
@@ -46,7 +53,7 @@ export interface SloSpec {
 }
 
 /** The SLOs that need the consistency probe. */
-export const CONSISTENCY_SLOS = ['headsBackwards', 'olderLatest', 'bogusHeads', 'staleAfterReceipt', 'stalenessP99Blocks'] as const satisfies readonly (keyof SloSpec)[];
+export const CONSISTENCY_SLOS = ['headsBackwards', 'olderLatest', 'bogusHeads', 'staleAfterReceipt', 'stalenessP99Blocks', 'staleAnswers'] as const satisfies readonly (keyof SloSpec)[];
 
 /** Resource sampling of a soak run, and the growth it tolerates. */
 export interface SoakSpec {

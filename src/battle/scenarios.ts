@@ -204,7 +204,46 @@ const BUILT_INS: Record<string, BuiltIn> = {
       slos: { successRatio: 0.999, headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, stalenessP99Blocks: 1, wsDeliveryRatio: 1, duplicateRatio: 0 },
     }),
   },
+  reorgs: {
+    summary: 'reorgs of depth 2–3 every 60–90 s with the response cache on; a probe counts answers from orphaned blocks (0 allowed)',
+    defaultDurationMs: 5 * MIN,
+    defaultRate: 30,
+    build: ({ durationMs }) => ({
+      title: 'Reorgs with the response cache on',
+      description:
+        'Three providers 3 / 4 / 5 ms away, Lasso\'s response cache on (as by default). The chain reorganises 2 or 3 blocks deep every ' +
+        '60–90 s (scaled down for runs shorter than 5 minutes). Beside the classic read mix and one newHeads subscriber, a probe ' +
+        'client reads through Lasso, one request at a time, what the cache stores: blocks 0–8 below the head and one 40 below, by ' +
+        'number and by hash, balances and nonces at those numbers of accounts that move in every block, eth_getLogs over 3-block ' +
+        'ranges, and the receipts of its own transfers. An answer is stale when it carries a block or log that the devnet had ' +
+        'orphaned before the request was sent, or a balance or nonce that differs from the value a devnet node gives for the ' +
+        'canonical block at that number; answers to requests sent while a reorg was under way are counted apart as raced.',
+      providers: remote(ids3, 3, 1, 2),
+      lasso: { chain: { cache: { enabled: true } } },
+      workload: { rate: 30, mix, timeoutMs: 10_000 },
+      blockTimeMs: 1000,
+      subscriptions: [{ kind: 'newHeads' }],
+      chaos: reorgTimeline(durationMs),
+      slos: { successRatio: 0.999, headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, staleAnswers: 0, wsDeliveryRatio: 1, duplicateRatio: 0 },
+    }),
+  },
 };
+
+/**
+ * Reorgs 60–90 s apart, 2 and 3 blocks deep in turn, the first after 40 s; a run shorter than 5
+ * minutes scales the times down so that it still sees four. The last 15 s (scaled) stay calm so
+ * that the answers after the last reorg are checked too.
+ */
+function reorgTimeline(durationMs: number): ChaosEntry[] {
+  const scale = Math.min(1, durationMs / (5 * MIN));
+  const gapsMs = [70_000, 85_000, 60_000, 90_000, 75_000];
+  const out: ChaosEntry[] = [];
+  for (let at = 40_000 * scale, i = 0; at <= durationMs - 15_000 * scale; at += gapsMs[i % gapsMs.length]! * scale, i++) {
+    const depth = i % 2 === 0 ? 2 : 3;
+    out.push({ at: Math.round(at), action: 'reorg', depth, label: `${depth}-block reorg` });
+  }
+  return out;
+}
 
 /** Names and one-line summaries of the built-in scenarios. */
 export function builtInScenarios(): { name: string; summary: string; defaultDurationMs: number; defaultRate: number }[] {

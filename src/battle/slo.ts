@@ -61,6 +61,7 @@ export function evaluateSlos(spec: SloSpec, input: SloInput): SloResult[] {
   simple('bogusHeads', 'Bogus heads (above the real head + 1)', '<=', spec.bogusHeads, c ? c.bogusHeads : null, 'count', noProbe);
   simple('staleAfterReceipt', 'Stale reads right after a receipt', '<=', spec.staleAfterReceipt, c && c.receipts > 0 ? c.staleAfterReceipt : null, 'count', c ? 'no transfer got its receipt' : noProbe);
   simple('stalenessP99Blocks', 'Head staleness p99', '<=', spec.stalenessP99Blocks, c && c.headReads > 0 ? c.stalenessBlocks.p99 : null, 'blocks', c ? 'no head was read' : noProbe);
+  simple('staleAnswers', 'Stale answers (orphaned blocks, logs, balances)', '<=', spec.staleAnswers, c?.stale ? c.stale.staleAnswers : null, 'count', c ? 'the stale-answer loop did not run' : noProbe);
 
   const episodes = faults.episodes;
   const at = (e: (typeof episodes)[number]) => `${e.label} at ${formatDuration(e.onsetMs)}`;

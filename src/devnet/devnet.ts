@@ -750,7 +750,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         await this.mineLocked({ pings: options.txs ?? this.opts.txPerBlock, ...(orphan ? { minTimestamp: orphan.timestamp + 1 } : {}) }),
       );
     }
-    const record: ReorgRecord = { atMs, depth, commonAncestor: ancestor.number, orphaned, replacement };
+    const record: ReorgRecord = { atMs, finishedAtMs: Date.now(), depth, commonAncestor: ancestor.number, orphaned, replacement };
     this.truth.recordReorg(record);
     this.emit('reorg', record);
     return replacement;

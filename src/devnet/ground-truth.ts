@@ -23,6 +23,8 @@ export interface CanonicalBlock {
 export interface ReorgRecord {
   /** Wall-clock ms when the rollback happened. */
   atMs: number;
+  /** Wall-clock ms when the new branch was mined on every in-sync node: from then on, the orphaned blocks are history. */
+  finishedAtMs: number;
   depth: number;
   /** Highest block number kept by both branches. */
   commonAncestor: number;

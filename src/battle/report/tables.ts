@@ -56,6 +56,15 @@ export function keyNumbers(r: BattleResult): [string, string][] {
         `${c.failedReads} reads without an answer, ${c.receiptTimeouts} receipts timed out (${c.requests} probe requests)`,
     ]);
     if (c.examples.length > 0) out.push(['Consistency findings', c.examples.join('; ')]);
+    const s = c.stale;
+    if (s) {
+      const read = Object.entries(s.answers).map(([kind, n]) => `${n} ${kind}`).join(', ');
+      out.push([
+        'Stale answers',
+        `${s.staleAnswers} stale of ${read}; ${s.raced} raced a reorg under way, ${s.unchecked} without a canonical value to compare, ${s.failedReads} reads without an answer`,
+      ]);
+      if (s.examples.length > 0) out.push(['Stale findings', s.examples.join('; ')]);
+    }
   }
   const errs = Object.entries(t.errors);
   if (errs.length > 0) out.push(['Errors', errs.map(([k, v]) => `${k}: ${v}`).join(', ')]);

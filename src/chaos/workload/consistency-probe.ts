@@ -1,7 +1,10 @@
 import { keccak256 } from 'viem';
 import type { Address, Hex } from 'viem';
 import { ConsistencyTally } from './consistency-tally.js';
+import { bigQuantity, quantity } from './quantity.js';
 import type { ConsistencySummary } from './consistency-tally.js';
+import { StaleReads } from './stale-reads.js';
+import type { StaleReadOptions } from './stale-reads.js';
 import type { RpcTarget, TargetReply } from './target.js';
 import { TransferSupply } from './tx-supply.js';
 
@@ -29,7 +32,12 @@ export interface ConsistencyProbeOptions {
   receiptTimeoutMs?: number;
   /** Timeout of one request, ms. @default 10_000 */
   requestTimeoutMs?: number;
+  /** Runs a third loop that reads what a response cache stores and counts stale answers (off when unset). */
+  staleReads?: StaleReadOptions;
 }
+
+/** Receipts the stale-answer loop reads again: the latest transfers, where reorgs land. */
+const RECENT_TRANSFERS = 8;
 
 const RECEIPT_POLL_MS = 50;
 
@@ -38,7 +46,9 @@ const RECEIPT_POLL_MS = 50;
  * sequential `eth_blockNumber` + `eth_getBlockByNumber('latest')` reads (backwards, older than a
  * head already given, bogus, stale), and one loop that sends a transfer, waits for its receipt and
  * then reads the recipient's balance and the sender's nonce (a client that saw a receipt must see
- * its effects). Everything goes through the target, as a user's client would.
+ * its effects). Optionally a third loop ({@link StaleReads}) reads cached kinds of data near the
+ * head and counts answers from orphaned blocks. Everything goes through the target, as a user's
+ * client would.
  */
 export class ConsistencyProbe {
   readonly tally = new ConsistencyTally();
@@ -50,20 +60,30 @@ export class ConsistencyProbe {
   private loops: Promise<void>[] = [];
   private readonly wakers = new Set<() => void>();
   private nextId = 1;
+  private readonly transfers: Hex[] = [];
+  private readonly staleReads: StaleReads | undefined;
 
-  constructor(private readonly options: ConsistencyProbeOptions) {}
-
-  /** Starts both loops (the transfer loop asks the target for the sender's nonce first). */
-  start(): void {
-    this.loops = [this.readLoop(), this.transferLoop()];
+  constructor(private readonly options: ConsistencyProbeOptions) {
+    const stale = options.staleReads;
+    this.staleReads =
+      stale &&
+      new StaleReads(
+        { ...stale, accounts: [...stale.accounts, options.sender.address, options.recipient] },
+        { call: (method, params) => this.call(method, params), pause: (ms) => this.pause(ms), stopped: () => this.stopped, recentTransfers: () => this.transfers },
+      );
   }
 
-  /** Stops both loops after their current step and returns what they found. */
+  /** Starts the loops (the transfer loop asks the target for the sender's nonce first). */
+  start(): void {
+    this.loops = [this.readLoop(), this.transferLoop(), ...(this.staleReads ? [this.staleReads.loop()] : [])];
+  }
+
+  /** Stops the loops after their current step and returns what they found. */
   async stop(): Promise<ConsistencySummary> {
     this.stopped = true;
     for (const wake of [...this.wakers]) wake();
     await Promise.all(this.loops);
-    return this.tally.summary();
+    return { ...this.tally.summary(), ...(this.staleReads && { stale: this.staleReads.summary() }) };
   }
 
   private async readLoop(): Promise<void> {
@@ -108,6 +128,8 @@ export class ConsistencyProbe {
         continue;
       }
       confirmed++;
+      this.transfers.push(hash);
+      if (this.transfers.length > RECENT_TRANSFERS) this.transfers.shift();
       const [balanceReply, nonceReply] = await Promise.all([this.call('eth_getBalance', [o.recipient, 'latest']), this.call('eth_getTransactionCount', [o.sender.address, 'latest'])]);
       const balance = bigQuantity(balanceReply.result);
       const nonce = quantity(nonceReply.result);
@@ -166,12 +188,4 @@ export class ConsistencyProbe {
       this.wakers.add(wake);
     });
   }
-}
-
-function quantity(value: unknown): number | undefined {
-  return typeof value === 'string' && /^0x[0-9a-fA-F]+$/.test(value) ? Number.parseInt(value, 16) : undefined;
-}
-
-function bigQuantity(value: unknown): bigint | undefined {
-  return typeof value === 'string' && /^0x[0-9a-fA-F]+$/.test(value) ? BigInt(value) : undefined;
 }

@@ -1,3 +1,5 @@
+import type { StaleSummary } from './stale-tally.js';
+
 /** What a consistency probe found over a run, against the devnet's canonical chain. */
 export interface ConsistencySummary {
   /** `eth_blockNumber` answers checked. */
@@ -24,6 +26,8 @@ export interface ConsistencySummary {
   failedReads: number;
   /** The first few findings, to explain a non-zero count. */
   examples: string[];
+  /** What the stale-answer loop found, when it ran. */
+  stale?: StaleSummary;
 }
 
 const MAX_EXAMPLES = 10;

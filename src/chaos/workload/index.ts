@@ -23,3 +23,6 @@ export type { ConsistencySummary } from './consistency-tally.js';
 export type { DevnetWorkloadChainOptions } from './devnet-chain.js';
 export { WorkloadConfigError } from './errors.js';
 export { deriveSeed } from './seed.js';
+export type { StaleReadOptions, StaleReadTruth } from './stale-reads.js';
+export { StaleTally } from './stale-tally.js';
+export type { ReorgHistory, StaleReadKind, StaleSummary } from './stale-tally.js';

@@ -123,8 +123,22 @@ chaos: [{ at: 1s, action: partition, target: node-7 }]
 });
 
 describe('built-in scenarios', () => {
-  it('lists smoke, flapping, partition, rate-limited, soak, tail and consistency', () => {
-    expect(builtInScenarios().map((s) => s.name)).toEqual(['smoke', 'flapping', 'partition', 'rate-limited', 'soak', 'tail', 'consistency']);
+  it('lists smoke, flapping, partition, rate-limited, soak, tail, consistency and reorgs', () => {
+    expect(builtInScenarios().map((s) => s.name)).toEqual(['smoke', 'flapping', 'partition', 'rate-limited', 'soak', 'tail', 'consistency', 'reorgs']);
+  });
+
+  it('reorgs: 2- and 3-block reorgs 60–90 s apart (at least 4 in 5 minutes, scaled for shorter runs), cache on, 0 stale answers', () => {
+    const s = builtInScenario('reorgs');
+    const reorgs = s.chaos.filter((c) => c.action === 'reorg');
+    expect(reorgs.length).toBeGreaterThanOrEqual(4);
+    expect(reorgs.every((c) => c.action === 'reorg' && (c.depth === 2 || c.depth === 3))).toBe(true);
+    const gaps = reorgs.slice(1).map((c, i) => c.at - reorgs[i]!.at);
+    expect(gaps.every((g) => g >= 60_000 && g <= 90_000)).toBe(true);
+    expect(reorgs[reorgs.length - 1]!.at).toBeLessThanOrEqual(s.durationMs - 15_000);
+    expect(builtInScenario('reorgs', { durationMs: 120_000 }).chaos.length).toBeGreaterThanOrEqual(4);
+    expect(s.lasso?.chain).toMatchObject({ cache: { enabled: true } });
+    expect(s.workload.mix.eth_sendRawTransaction ?? 0).toBe(0);
+    expect(s.slos).toMatchObject({ staleAnswers: 0, headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0 });
   });
 
   it('consistency: a provider lagging 2 blocks for real, a liar (+1000) for the whole run, a 2-block reorg, every count at 0', () => {

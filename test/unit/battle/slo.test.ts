@@ -124,5 +124,11 @@ describe('SLO verdicts', () => {
     expect(r[3]!.detail).toBe('no transfer got its receipt');
     const none = evaluateSlos(spec, { totals, subscriptions: subs(), faults: faults([]) });
     expect(none.every((s) => !s.passed && s.detail === 'the consistency probe did not run')).toBe(true);
+
+    const withoutLoop = evaluateSlos({ staleAnswers: 0 }, { totals, subscriptions: subs(), faults: faults([]), consistency });
+    expect(withoutLoop).toEqual([expect.objectContaining({ id: 'staleAnswers', passed: false, measured: null, detail: 'the stale-answer loop did not run' })]);
+    const stale = { answers: { blockByNumber: 10, blockByHash: 10, balance: 5, nonce: 5, logs: 10, receipt: 3 }, staleAnswers: 1, raced: 2, unchecked: 0, failedReads: 0, examples: ['x'] };
+    const judged = evaluateSlos({ staleAnswers: 0 }, { totals, subscriptions: subs(), faults: faults([]), consistency: { ...consistency, stale } });
+    expect(judged.map((s) => [s.id, s.passed, s.measured])).toEqual([['staleAnswers', false, 1]]);
   });
 });

@@ -58,7 +58,7 @@ function reorg(truth: GroundTruth, depth: number, newBlocks: number): void {
     replacement.push(b);
     parent = b.hash;
   }
-  truth.recordReorg({ atMs: 0, depth, commonAncestor: ancestor, orphaned, replacement });
+  truth.recordReorg({ atMs: 0, finishedAtMs: 0, depth, commonAncestor: ancestor, orphaned, replacement });
 }
 
 const head = (truth: GroundTruth, n: number): DeliveredHead => {
