@@ -2,6 +2,10 @@ import type { RpcError } from '../../src/jsonrpc/errors.js';
 import { parseBlock } from '../../src/subscriptions/block.js';
 import type { BlockId, ChainBlock } from '../../src/subscriptions/block.js';
 import type { ChainReader } from '../../src/subscriptions/chain-reader.js';
+import type { StreamContext } from '../../src/subscriptions/context.js';
+import { SubscriptionsSchema } from '../../src/config/schema.js';
+import { silentLogger } from '../../src/observability/component-logger.js';
+import type { SubscriptionMetrics } from '../../src/observability/subscription-metrics.js';
 import { ReadError } from '../../src/subscriptions/errors.js';
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
@@ -81,4 +85,23 @@ export class Sink {
   end(e: RpcError): void {
     this.ended = e;
   }
+}
+
+/** The streams' context over `chain` alone: no providers, HTTP reads from the scripted chain. */
+export function scriptedContext(chain: ScriptedChain, config: Record<string, unknown> = {}, metrics?: SubscriptionMetrics): StreamContext {
+  const silent = () => undefined;
+  return {
+    chain: 'test',
+    providers: [],
+    isLagging: () => false,
+    chainHead: () => undefined,
+    reader: chain.reader(),
+    config: SubscriptionsSchema.parse(config),
+    metrics,
+    logger: silentLogger,
+    now: Date.now,
+    observeHead: silent,
+    noteDelivered: silent,
+    countSubscribe: silent,
+  };
 }

@@ -3,32 +3,16 @@
  * Each test waits for the events it expects (the sequencer reads gaps and branches asynchronously).
  */
 import { describe, expect, it } from 'vitest';
-import { SubscriptionsSchema } from '../../../src/config/schema.js';
 import type { ChainBlock } from '../../../src/subscriptions/block.js';
 import { ClientSet } from '../../../src/subscriptions/client-set.js';
-import type { StreamContext } from '../../../src/subscriptions/context.js';
 import { HeadSequencer } from '../../../src/subscriptions/head-sequencer.js';
 import type { SequencedHead } from '../../../src/subscriptions/head-sequencer.js';
 import type { HeadListener } from '../../../src/subscriptions/head-stream.js';
-import { ScriptedChain, Sink } from '../../helpers/scripted-chain.js';
+import { ScriptedChain, Sink, scriptedContext } from '../../helpers/scripted-chain.js';
 import { waitFor } from '../../helpers/wait.js';
 
 function setup(chain: ScriptedChain, config: Record<string, unknown> = {}, trusted: string | undefined = 'p1') {
-  const silent = () => undefined;
-  const ctx: StreamContext = {
-    chain: 'test',
-    providers: [],
-    isLagging: () => false,
-    chainHead: () => undefined,
-    reader: chain.reader(),
-    config: SubscriptionsSchema.parse({ backfillTimeoutMs: 1_000, ...config }),
-    metrics: undefined,
-    logger: { debug: silent, info: silent, warn: silent, error: silent },
-    now: Date.now,
-    observeHead: silent,
-    noteDelivered: silent,
-    countSubscribe: silent,
-  };
+  const ctx = scriptedContext(chain, { backfillTimeoutMs: 1_000, ...config });
   const clients = new ClientSet(() => undefined);
   const sink = new Sink();
   clients.add('c1', sink);

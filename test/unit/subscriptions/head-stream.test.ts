@@ -5,14 +5,12 @@
  */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SubscriptionsSchema } from '../../../src/config/schema.js';
 import { SubscriptionMetrics } from '../../../src/observability/subscription-metrics.js';
 import type { BlockId, ChainBlock } from '../../../src/subscriptions/block.js';
-import type { StreamContext } from '../../../src/subscriptions/context.js';
 import { HeadStream } from '../../../src/subscriptions/head-stream.js';
 import type { HeadListener } from '../../../src/subscriptions/head-stream.js';
 import { LogsStream } from '../../../src/subscriptions/logs-stream.js';
-import { ScriptedChain, Sink } from '../../helpers/scripted-chain.js';
+import { ScriptedChain, Sink, scriptedContext } from '../../helpers/scripted-chain.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const streams: { stop(): void }[] = [];
@@ -23,21 +21,7 @@ afterEach(() => {
 function setup(chain: ScriptedChain, overrides: Record<string, unknown> = {}) {
   const registry = new Registry();
   const metrics = new SubscriptionMetrics(registry);
-  const silent = () => undefined;
-  const ctx: StreamContext = {
-    chain: 'test',
-    providers: [],
-    isLagging: () => false,
-    chainHead: () => undefined,
-    reader: chain.reader(),
-    config: SubscriptionsSchema.parse({ pollIntervalMs: 10, minBlockTimeMs: 10, ...overrides }),
-    metrics,
-    logger: { debug: silent, info: silent, warn: silent, error: silent },
-    now: Date.now,
-    observeHead: silent,
-    noteDelivered: silent,
-    countSubscribe: silent,
-  };
+  const ctx = scriptedContext(chain, { pollIntervalMs: 10, minBlockTimeMs: 10, ...overrides }, metrics);
   const head = new HeadStream(ctx, () => undefined);
   streams.push(head);
   const sink = new Sink();
