@@ -56,6 +56,7 @@ export function keyNumbers(r: BattleResult): [string, string][] {
         `${c.failedReads} reads without an answer, ${c.receiptTimeouts} receipts timed out (${c.requests} probe requests)`,
     ]);
     if (c.examples.length > 0) out.push(['Consistency findings', c.examples.join('; ')]);
+    if (c.failures.length > 0) out.push(['Consistency probe reads without an answer', c.failures.join('; ')]);
     const s = c.stale;
     if (s) {
       const read = Object.entries(s.answers).map(([kind, n]) => `${n} ${kind}`).join(', ');

@@ -90,13 +90,14 @@ export class ConsistencyProbe {
     const { truth } = this.options;
     while (!this.stopped) {
       const before = truth.head();
-      const head = quantity((await this.call('eth_blockNumber', [])).result);
-      if (head === undefined) this.tally.failedRead();
+      const headReply = await this.call('eth_blockNumber', []);
+      const head = quantity(headReply.result);
+      if (head === undefined) this.tally.failedRead(describe('eth_blockNumber', headReply));
       else this.tally.head(head, before, truth.head());
       const beforeLatest = truth.head();
-      const block = (await this.call('eth_getBlockByNumber', ['latest', false])).result as { number?: unknown } | null | undefined;
-      const number = quantity(block?.number);
-      if (number === undefined) this.tally.failedRead();
+      const blockReply = await this.call('eth_getBlockByNumber', ['latest', false]);
+      const number = quantity((blockReply.result as { number?: unknown } | null | undefined)?.number);
+      if (number === undefined) this.tally.failedRead(describe('eth_getBlockByNumber(latest)', blockReply));
       else this.tally.latestBlock(number, beforeLatest, truth.head());
       await this.pause(this.options.readPauseMs ?? 10);
     }
@@ -104,9 +105,10 @@ export class ConsistencyProbe {
 
   private async transferLoop(): Promise<void> {
     const o = this.options;
-    const startNonce = quantity((await this.call('eth_getTransactionCount', [o.sender.address, 'pending'])).result);
+    const nonceReply = await this.call('eth_getTransactionCount', [o.sender.address, 'pending']);
+    const startNonce = quantity(nonceReply.result);
     if (startNonce === undefined) {
-      this.tally.failedRead();
+      this.tally.failedRead(describe('eth_getTransactionCount(pending)', nonceReply));
       return;
     }
     const supply = new TransferSupply({ chainId: o.chainId, senders: [{ privateKey: o.sender.privateKey, nonce: startNonce }], recipient: o.recipient, baseFeePerGas: o.baseFeePerGas, bufferSize: 2 });
@@ -117,13 +119,15 @@ export class ConsistencyProbe {
       if (this.stopped) return;
       const raw = await supply.next();
       const hash = keccak256(raw);
-      if (!(await this.send(raw))) {
+      const sent = await this.send(raw);
+      if (sent !== true) {
         // A transfer that was never taken leaves a nonce gap: every later one would wait forever.
-        this.tally.failedRead();
+        if (sent) this.tally.failedRead(describe('eth_sendRawTransaction', sent));
         return;
       }
       const receipt = await this.receipt(hash);
-      if (!receipt) {
+      if (receipt === 'stopped') return;
+      if (receipt === 'timeout') {
         this.tally.receiptTimeout();
         continue;
       }
@@ -134,7 +138,7 @@ export class ConsistencyProbe {
       const balance = bigQuantity(balanceReply.result);
       const nonce = quantity(nonceReply.result);
       if (balance === undefined || nonce === undefined) {
-        this.tally.failedRead();
+        this.tally.failedRead(balance === undefined ? describe('eth_getBalance', balanceReply) : describe('eth_getTransactionCount(latest)', nonceReply));
         continue;
       }
       const nonceAfter = startNonce + index + 1;
@@ -145,27 +149,29 @@ export class ConsistencyProbe {
     }
   }
 
-  /** Sends a raw transaction, again on a failed answer (a node that already has it says so). */
-  private async send(raw: Hex): Promise<boolean> {
+  /** Sends a raw transaction, again on a failed answer (a node that already has it says so); the last failed reply, or undefined when stopped. */
+  private async send(raw: Hex): Promise<true | TargetReply | undefined> {
+    let last: TargetReply | undefined;
     for (let attempt = 0; attempt < 3 && !this.stopped; attempt++) {
       const reply = await this.call('eth_sendRawTransaction', [raw]);
       if (typeof reply.result === 'string') return true;
       if (reply.error && /already known|already imported|nonce too low/i.test(reply.error.message)) return true;
+      last = reply;
     }
-    return false;
+    return last;
   }
 
-  private async receipt(hash: Hex): Promise<{ blockNumber: number; blockHash: Hex } | undefined> {
+  private async receipt(hash: Hex): Promise<{ blockNumber: number; blockHash: Hex } | 'timeout' | 'stopped'> {
     const deadline = Date.now() + (this.options.receiptTimeoutMs ?? 20_000);
     while (Date.now() < deadline) {
       const r = (await this.call('eth_getTransactionReceipt', [hash])).result as { blockNumber?: unknown; blockHash?: unknown } | null | undefined;
       const blockNumber = quantity(r?.blockNumber);
       if (blockNumber !== undefined && typeof r?.blockHash === 'string') return { blockNumber, blockHash: r.blockHash as Hex };
       // Past the end of the run the receipt is not waited for: the cluster is about to go.
-      if (this.stopped) return undefined;
+      if (this.stopped) return 'stopped';
       await this.pause(RECEIPT_POLL_MS);
     }
-    return undefined;
+    return 'timeout';
   }
 
   private async call(method: string, params: unknown[]): Promise<TargetReply> {
@@ -188,4 +194,10 @@ export class ConsistencyProbe {
       this.wakers.add(wake);
     });
   }
+}
+
+function describe(what: string, reply: TargetReply): string {
+  if (reply.error) return `${what}: error ${reply.error.code} ${reply.error.message.slice(0, 120)}`;
+  if (reply.failure) return `${what}: ${reply.failure}${reply.failureDetail ? ` (${reply.failureDetail})` : ''}`;
+  return `${what}: unexpected result ${JSON.stringify(reply.result ?? null).slice(0, 80)}`;
 }

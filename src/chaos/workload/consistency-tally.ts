@@ -26,6 +26,8 @@ export interface ConsistencySummary {
   failedReads: number;
   /** The first few findings, to explain a non-zero count. */
   examples: string[];
+  /** The first few requests without a usable answer, to explain `failedReads`. */
+  failures: string[];
   /** What the stale-answer loop found, when it ran. */
   stale?: StaleSummary;
 }
@@ -53,6 +55,7 @@ export class ConsistencyTally {
     failedReads: 0,
   };
   private readonly examples: string[] = [];
+  private readonly failures: string[] = [];
 
   /** An `eth_blockNumber` answer; `canonicalBefore` / `canonicalAfter`: the devnet's head just before and after the read. */
   head(answer: number, canonicalBefore: number, canonicalAfter: number): void {
@@ -86,8 +89,9 @@ export class ConsistencyTally {
     this.counts.receiptTimeouts++;
   }
 
-  failedRead(): void {
+  failedRead(detail: string): void {
     this.counts.failedReads++;
+    if (this.failures.length < MAX_EXAMPLES) this.failures.push(detail);
   }
 
   summary(): ConsistencySummary {
@@ -97,6 +101,7 @@ export class ConsistencyTally {
       ...this.counts,
       stalenessBlocks: { p50: at(0.5), p99: at(0.99), max: sorted.length === 0 ? 0 : sorted[sorted.length - 1]! },
       examples: [...this.examples],
+      failures: [...this.failures],
     };
   }
 

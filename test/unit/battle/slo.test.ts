@@ -111,6 +111,7 @@ describe('SLO verdicts', () => {
       receiptTimeouts: 0,
       failedReads: 0,
       examples: [],
+      failures: [],
     };
     const spec = { headsBackwards: 0, olderLatest: 0, bogusHeads: 0, staleAfterReceipt: 0, stalenessP99Blocks: 1 };
     const r = evaluateSlos(spec, { totals, subscriptions: subs(), faults: faults([]), consistency });

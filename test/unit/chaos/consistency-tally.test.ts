@@ -52,7 +52,7 @@ describe('consistency tally', () => {
     t.afterReceipt(false, true, 'balance 0 (expected >= 1)');
     t.afterReceipt(false, false, 'reorged');
     t.receiptTimeout();
-    t.failedRead();
-    expect(t.summary()).toMatchObject({ receipts: 3, staleAfterReceipt: 1, reorgedAfterReceipt: 1, receiptTimeouts: 1, failedReads: 1, examples: ['balance 0 (expected >= 1)'] });
+    t.failedRead('eth_blockNumber: client_timeout');
+    expect(t.summary()).toMatchObject({ receipts: 3, staleAfterReceipt: 1, reorgedAfterReceipt: 1, receiptTimeouts: 1, failedReads: 1, examples: ['balance 0 (expected >= 1)'], failures: ['eth_blockNumber: client_timeout'] });
   });
 });
