@@ -22,6 +22,7 @@ import { BATTLE_RESULT_SCHEMA, BATTLE_RESULT_SCHEMA_VERSION } from './result-typ
 import type { ArmResult, BattleResult } from './result-types.js';
 import type { BattleScenario } from './scenario-types.js';
 import { evaluateSlos } from './slo.js';
+import { launchLassoChild } from './lasso-child.js';
 import { SoakSampler, analyzeSoak } from './soak.js';
 import type { SoakSample } from './soak.js';
 import { formatMs, formatPct } from './units.js';
@@ -47,6 +48,12 @@ export interface BattleOptions {
   onDashboard?: (url: string) => void;
   /** Wall clock, for the report id. @default Date.now */
   now?: () => number;
+  /**
+   * Run the Lasso arm's Lasso in a child process rather than in the harness's own. A soak always
+   * does: it measures Lasso's process, which must not hold the workload's records.
+   * @default false (true for a soak)
+   */
+  lassoChild?: boolean;
 }
 
 /** Runs a battle: the Lasso run (SLOs), then, with `compare`, each client-side arm; returns the result. */
@@ -89,7 +96,8 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
   for (const arm of armOrder) {
     say(`[${arm}] starting: ${sc.providers.length} providers, ${sc.workload.rate} req/s for ${formatMs(sc.durationMs)}, seed ${sc.seed}`);
     if (arm === 'lasso') {
-      lasso = await runLasso(sc, base('lasso'), options.onCluster, options.onDashboard);
+      const child = options.lassoChild === true || sc.soak !== undefined;
+      lasso = await runLasso(sc, { ...base('lasso'), ...(child && { launchLasso: launchLassoChild }) }, options.onCluster, options.onDashboard);
       arms.push(armResult('lasso', lasso.run, lasso.faults, lassoBlocks(lasso.subscriptions), sc));
       say(`[lasso] done: ${summaryLine(arms[arms.length - 1]!)}`);
       continue;
@@ -107,7 +115,7 @@ export async function runBattle(options: BattleOptions): Promise<BattleResult> {
   if (!lasso) throw new ScenarioSetupError('the Lasso run did not happen');
 
   const { run, faults, subscriptions, metricsAccuracy, consistency } = lasso;
-  const soak = sc.soak && lasso.soakSamples ? analyzeSoak(lasso.soakSamples, sc.soak, sc.durationMs, lasso.gcBeforeSample) : undefined;
+  const soak = sc.soak && lasso.soakSamples ? analyzeSoak(lasso.soakSamples, sc.soak, sc.durationMs, lasso.lassoPid) : undefined;
   const slos = evaluateSlos(sc.slos, { totals: run.result.totals, subscriptions, faults, metricsAccuracy, ...(soak && { soak }), ...(consistency && { consistency: consistency.summary }) });
   const partial = {
     lasso: run.result,
@@ -149,12 +157,13 @@ interface LassoRun {
   metricsAccuracy: MetricAccuracy[];
   consistency?: ConsistencyRun;
   soakSamples?: SoakSample[];
-  gcBeforeSample: boolean;
+  lassoPid: number;
 }
 
 async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster: BattleOptions['onCluster'], onDashboard: BattleOptions['onDashboard']): Promise<LassoRun> {
   let sampler: SoakSampler | undefined;
   let chain = '';
+  let lassoPid = process.pid;
   let truth: ReadonlyGroundTruth | undefined;
   let run: ScenarioRun;
   const probe = needsConsistencyProbe(sc.slos);
@@ -169,9 +178,10 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
         onCluster?.(cluster);
         truth = cluster.devnet.canonical;
         chain = cluster.chain;
+        lassoPid = cluster.lasso.pid;
         onDashboard?.(`${cluster.lasso.url}/dashboard`);
         if (sc.soak) {
-          sampler = new SoakSampler(cluster.lasso.url, upstreamPorts(cluster), sc.soak.intervalMs ?? 5000);
+          sampler = new SoakSampler(cluster.lasso, upstreamPorts(cluster), sc.soak.intervalMs ?? 5000);
           sampler.start();
         }
       },
@@ -210,7 +220,7 @@ async function runLasso(sc: BattleScenario, options: ScenarioOptions, onCluster:
     chain,
     ...(consistency && { otherRequests: { requests: consistency.requests, unanswered: consistency.unanswered } }),
   });
-  return { run, faults, subscriptions, metricsAccuracy, ...(consistency && { consistency }), ...(soakSamples && { soakSamples }), gcBeforeSample: sampler?.gcBeforeSample ?? false };
+  return { run, faults, subscriptions, metricsAccuracy, ...(consistency && { consistency }), ...(soakSamples && { soakSamples }), lassoPid };
 }
 
 /** Ports of the providers' fault proxies: Lasso's sockets to its upstreams end there. */

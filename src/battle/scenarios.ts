@@ -135,7 +135,7 @@ const BUILT_INS: Record<string, BuiltIn> = {
         description:
           'Three providers 20 / 30 / 40 ms away, the classic read mix, 10 newHeads and 5 logs subscribers; node-2 is cut off for ' +
           `${Math.round(periodMs / 15000)} s every ${Math.round(periodMs / 1000)} s so that reconnects and failovers happen over and over. ` +
-          'Heap (after a forced GC), RSS, event-loop delay, active handles, file descriptors, sockets to the providers, client ' +
+          "Lasso runs in a process of its own; that process's heap, RSS, event-loop delay, active handles, file descriptors, sockets to the providers, client " +
           'WebSocket connections and subscriptions are sampled every 5 s; the run fails when one of them grows past its bound, or ' +
           'when its fitted slope would grow past its 48-hour bound (an extrapolation for a shorter run).',
         providers: remote(ids3, 20, 10, 10),

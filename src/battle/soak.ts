@@ -1,28 +1,26 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { IntervalHistogram } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { readFile, readdir, readlink } from 'node:fs/promises';
 import { scrapeMetrics, sumSamples } from '../chaos/scenario/index.js';
+import type { MetricSample, ScenarioLasso } from '../chaos/scenario/index.js';
 import type { SoakSpec } from './scenario-types.js';
 
-/** One resource sample. `tMs` is run-clock ms (0 = workload start). */
+/** One resource sample of Lasso's process. `tMs` is run-clock ms (0 = workload start). */
 export interface SoakSample {
   tMs: number;
+  /** V8 heap in use (no forced GC: the robust slope sees through the sawtooth). */
   heapUsedMb: number;
   rssMb: number;
-  /** Active libuv handles and requests of this process (Lasso runs in it). */
+  /** Active libuv handles (Lasso's /metrics). */
   handles: number;
-  /** TCP sockets and servers among them. */
+  /** TCP sockets of Lasso's process, listening ones included. */
   sockets: number;
   /** Live client subscriptions (Lasso's /metrics), plus upstream subscriptions. */
   subscriptions: number | null;
   upstreamSubscriptions: number | null;
-  /** p99 event-loop delay over the sampling interval, ms. */
+  /** p99 event-loop delay since the previous scrape of Lasso's /metrics, ms. */
   eventLoopLagMs?: number;
-  /** Open file descriptors of this process (null where /proc is missing). */
+  /** Open file descriptors of Lasso's process (null where /proc is missing). */
   fds?: number | null;
-  /** Established TCP connections to the providers (Lasso's sockets to its upstreams). */
+  /** Established TCP connections of Lasso's process to the providers. */
   upstreamSockets?: number | null;
   /** Open client WebSocket connections (Lasso's /metrics). */
   wsConnections?: number | null;
@@ -53,8 +51,8 @@ export interface SoakGrowth {
 export interface SoakResult {
   intervalMs: number;
   warmupMs: number;
-  /** Heap is sampled after a forced full GC when the runtime allows it. */
-  gcBeforeSample: boolean;
+  /** PID of the process sampled: Lasso alone, without the workload, proxies and devnet driver. */
+  lassoPid: number;
   samples: SoakSample[];
   growth: SoakGrowth[];
   /** Fewer than 8 samples after warm-up: growth is not judged. */
@@ -62,30 +60,23 @@ export interface SoakResult {
 }
 
 /**
- * Samples heap (after a forced GC), RSS, handles, sockets and Lasso's subscription gauges on an
- * interval while a soak runs. Lasso runs in this process, so its leaks show here.
+ * Samples Lasso's process on an interval while a soak runs: RSS, file descriptors and TCP sockets
+ * from /proc/<pid>, heap, event-loop lag, handles and WebSocket state from its /metrics. Lasso must
+ * run in a process of its own, or the harness's retained records would read as Lasso's leak.
  */
 export class SoakSampler {
   readonly samples: { wallMs: number; sample: Omit<SoakSample, 'tMs'> }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> | undefined;
-  private readonly gc: (() => void) | undefined = exposeGc();
-
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(
-    private readonly lassoUrl: string,
-    /** Ports of the providers (fault proxies): connections to them are Lasso's upstream sockets. */
+    private readonly lasso: Pick<ScenarioLasso, 'url' | 'pid'>,
+    /** Ports of the providers (fault proxies): Lasso's connections to them are its upstream sockets. */
     private readonly upstreamPorts: readonly number[],
     readonly intervalMs: number,
   ) {}
 
-  get gcBeforeSample(): boolean {
-    return this.gc !== undefined;
-  }
-
   start(): void {
-    this.loopDelay.enable();
     const tick = (): void => {
       this.busy = this.sample().catch(() => undefined);
       this.timer = setTimeout(tick, this.intervalMs);
@@ -96,78 +87,94 @@ export class SoakSampler {
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.loopDelay.disable();
     await this.busy;
   }
 
   private async sample(): Promise<void> {
-    const eventLoopLagMs = Math.round(this.loopDelay.percentile(99) / 1e4) / 100;
-    this.loopDelay.reset();
-    this.gc?.();
-    const mem = process.memoryUsage();
-    const resources = process.getActiveResourcesInfo();
-    const [fds, upstreamSockets] = await Promise.all([countFds(), countEstablished(this.upstreamPorts)]);
-    let subscriptions: number | null = null;
-    let upstream: number | null = null;
-    let wsConnections: number | null = null;
-    try {
-      const metrics = await scrapeMetrics(this.lassoUrl);
-      subscriptions = sumSamples(metrics, 'lasso_ws_client_subscriptions');
-      upstream = sumSamples(metrics, 'lasso_subscription_upstream_active');
-      wsConnections = sumSamples(metrics, 'lasso_ws_client_connections');
-    } catch {
-      // Lasso busy or gone: the memory numbers are still worth keeping.
-    }
-    this.samples.push({
-      wallMs: Date.now(),
-      sample: {
-        heapUsedMb: mb(mem.heapUsed),
-        rssMb: mb(mem.rss),
-        handles: resources.length,
-        sockets: resources.filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap' || r === 'TCPWRAP').length,
-        subscriptions,
-        upstreamSubscriptions: upstream,
-        eventLoopLagMs,
-        fds,
-        upstreamSockets,
-        wsConnections,
-      },
-    });
+    const wallMs = Date.now();
+    // A failed scrape (Lasso busy or gone) skips the sample: half a sample would bend the slopes.
+    const [metrics, proc] = await Promise.all([scrapeMetrics(this.lasso.url), readProcessFigures(this.lasso.pid, this.upstreamPorts)]);
+    const figures = lassoMetricFigures(metrics);
+    if (!figures) return;
+    this.samples.push({ wallMs, sample: { ...figures, ...proc } });
   }
 }
 
-async function countFds(): Promise<number | null> {
+/** What a soak reads from Lasso's /metrics; null when its process metrics are off. */
+export function lassoMetricFigures(metrics: readonly MetricSample[]): Omit<SoakSample, 'tMs' | 'rssMb' | 'fds' | 'sockets' | 'upstreamSockets'> | null {
+  const heap = metricValue(metrics, 'lasso_nodejs_heap_size_used_bytes');
+  const handles = metricValue(metrics, 'lasso_nodejs_active_handles_total');
+  const lag = metricValue(metrics, 'lasso_nodejs_eventloop_lag_p99_seconds');
+  if (heap === null || handles === null) return null;
+  return {
+    heapUsedMb: mb(heap),
+    handles,
+    ...(lag !== null && { eventLoopLagMs: round(lag * 1000) }),
+    subscriptions: sumSamples(metrics, 'lasso_ws_client_subscriptions'),
+    upstreamSubscriptions: sumSamples(metrics, 'lasso_subscription_upstream_active'),
+    wsConnections: sumSamples(metrics, 'lasso_ws_client_connections'),
+  };
+}
+
+function metricValue(metrics: readonly MetricSample[], name: string): number | null {
+  return metrics.find((m) => m.name === name)?.value ?? null;
+}
+
+/** RSS, fds and TCP sockets of `pid` from /proc (rss 0 and the rest null where /proc is missing). */
+async function readProcessFigures(pid: number, upstreamPorts: readonly number[]): Promise<Pick<SoakSample, 'rssMb' | 'fds' | 'sockets' | 'upstreamSockets'>> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const rssMb = round((parseVmRssKb(status) ?? 0) / 1024);
+  let fdNames: string[];
   try {
-    return (await readdir('/proc/self/fd')).length;
+    fdNames = await readdir(`/proc/${pid}/fd`);
   } catch {
-    return null;
+    return { rssMb, fds: null, sockets: 0, upstreamSockets: null };
   }
+  const links = await Promise.all(fdNames.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+  const inodes = new Set(links.map(socketInode).filter((i): i is number => i !== null));
+  const tables = await Promise.all(['tcp', 'tcp6'].map((f) => readFile(`/proc/${pid}/net/${f}`, 'utf8').catch(() => '')));
+  const own = tables.flatMap(parseTcpTable).filter((e) => inodes.has(e.inode));
+  const wanted = new Set(upstreamPorts);
+  return {
+    rssMb,
+    fds: fdNames.length,
+    sockets: own.length,
+    upstreamSockets: own.filter((e) => e.state === TCP_ESTABLISHED && wanted.has(e.remotePort)).length,
+  };
 }
 
-/**
- * Established TCP connections whose remote port is one of `ports`, from /proc/net/tcp{,6}. The
- * proxies live in this process too, so only the connecting side (remote = proxy port) is counted.
- */
-async function countEstablished(ports: readonly number[]): Promise<number | null> {
-  const wanted = new Set(ports);
-  let found = false;
-  let n = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      continue;
-    }
-    found = true;
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      // cols[2] = remote "ADDR:PORT" (hex), cols[3] = state (01 = ESTABLISHED).
-      if (cols[3] !== '01' || !cols[2]) continue;
-      if (wanted.has(parseInt(cols[2].slice(cols[2].indexOf(':') + 1), 16))) n++;
-    }
+/** Resident set size in kB from the text of /proc/<pid>/status. */
+export function parseVmRssKb(status: string): number | null {
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  return m ? Number(m[1]) : null;
+}
+
+/** Inode of a socket from its /proc/<pid>/fd link (`socket:[12345]`), null for anything else. */
+export function socketInode(link: string): number | null {
+  const m = /^socket:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : null;
+}
+
+export const TCP_ESTABLISHED = 1;
+
+export interface TcpEntry {
+  remotePort: number;
+  /** Kernel TCP state (1 = ESTABLISHED, 10 = LISTEN). */
+  state: number;
+  inode: number;
+}
+
+/** Rows of /proc/<pid>/net/tcp or tcp6 (the network namespace's whole table: filter by the process's socket inodes). */
+export function parseTcpTable(text: string): TcpEntry[] {
+  const out: TcpEntry[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
+    const cols = line.trim().split(/\s+/);
+    const remote = cols[2];
+    if (cols.length < 10 || !remote) continue;
+    out.push({ remotePort: parseInt(remote.slice(remote.indexOf(':') + 1), 16), state: parseInt(cols[3]!, 16), inode: Number(cols[9]) });
   }
-  return found ? n : null;
+  return out;
 }
 
 /** Default bounds of the projected 48-hour growth, per resource: what a leak would have to stay under. */
@@ -200,7 +207,7 @@ const RESOURCES: [SoakResource, (s: SoakSample) => number | null | undefined][] 
  * minus the median of the first quarter (`maxGrowth`), and a robust slope projected over 48 hours
  * (`max48h`). A resource fails when either bound is exceeded.
  */
-export function analyzeSoak(samples: SoakSample[], spec: SoakSpec, durationMs: number, gcBeforeSample: boolean): SoakResult {
+export function analyzeSoak(samples: SoakSample[], spec: SoakSpec, durationMs: number, lassoPid: number): SoakResult {
   const intervalMs = spec.intervalMs ?? 5000;
   const warmupMs = spec.warmupMs ?? Math.max(60_000, durationMs * 0.1);
   const kept = samples.filter((s) => s.tMs >= warmupMs);
@@ -235,19 +242,7 @@ export function analyzeSoak(samples: SoakSample[], spec: SoakSpec, durationMs: n
       });
     }
   }
-  return { intervalMs, warmupMs, gcBeforeSample, samples, growth, tooShort };
-}
-
-function exposeGc(): (() => void) | undefined {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (existing) return existing;
-  try {
-    // Soak heap numbers without a full GC are mostly garbage; this is the documented V8 route to one.
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
+  return { intervalMs, warmupMs, lassoPid, samples, growth, tooShort };
 }
 
 function mb(bytes: number): number {

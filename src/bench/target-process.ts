@@ -11,9 +11,9 @@ export interface TargetProcess {
 
 const TARGET_SCRIPT = fileURLToPath(new URL('./target.js', import.meta.url));
 
-/** Forks target.ts for `kind` and waits until it listens. */
-export function startTarget(kind: TargetKind, ...upstreamUrls: string[]): Promise<TargetProcess> {
-  const child = fork(TARGET_SCRIPT, [kind, ...upstreamUrls], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Forks target.ts for `kind` with its arguments (upstream URLs, see target.ts) and waits until it listens. */
+export function startTarget(kind: TargetKind, ...args: string[]): Promise<TargetProcess> {
+  const child = fork(TARGET_SCRIPT, [kind, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
@@ -21,6 +21,20 @@ export function startTarget(kind: TargetKind, ...upstreamUrls: string[]): Promis
       if (msg.ready && msg.url) resolve({ child, url: msg.url });
     });
   });
+}
+
+/** How long a target gets to exit on SIGTERM before it is killed. */
+const STOP_GRACE_MS = 5000;
+
+/** Stops a target by its PID: SIGTERM, then SIGKILL if it has not exited within {@link STOP_GRACE_MS}. */
+export async function stopTarget(target: TargetProcess): Promise<void> {
+  const { child } = target;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** Asks a target for one IPC figure ('cpu' or 'rss') and waits for its answer. */

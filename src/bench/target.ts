@@ -2,19 +2,21 @@
  * Child process for benchmarks: runs one server (an upstream, the pass-through or Lasso) so the load
  * generator never shares an event loop with what it measures. Talks to the parent over IPC:
  * sends { ready, url } once listening, answers { cpu } and { rss } requests with process.cpuUsage()
- * and the resident set size.
+ * and the resident set size. Exits when the parent goes away (IPC channel closed), so that a parent
+ * killed without cleanup leaves no server behind.
  */
 import { startLasso } from '../app.js';
 import { startStaticUpstream } from '../chaos/static-upstream.js';
 import type { StaticReply } from '../chaos/static-upstream.js';
 import type { JsonRpcRequest } from '../jsonrpc/types.js';
-import { lassoConfigSchema } from '../config/index.js';
+import { lassoConfigSchema, parseConfigText } from '../config/index.js';
+import { createPrng } from '../chaos/prng.js';
 import { createLogger } from '../observability/logger.js';
 import { listen } from '../server/listen.js';
 import { createLargeUpstream } from './large-upstream.js';
 import { createPassThrough } from './passthrough.js';
 
-export type TargetKind = 'upstream' | 'block-upstream' | 'large-upstream' | 'large-upstream-gzip' | 'passthrough' | 'lasso' | 'lasso-cached';
+export type TargetKind = 'upstream' | 'block-upstream' | 'large-upstream' | 'large-upstream-gzip' | 'passthrough' | 'lasso' | 'lasso-cached' | 'lasso-config';
 
 /**
  * @param upstreamUrl the upstream of the pass-through and of Lasso's chain `bench`
@@ -28,7 +30,9 @@ export type TargetKind = 'upstream' | 'block-upstream' | 'large-upstream' | 'lar
  */
 const BENCH_CHAIN = { chainId: 1, headPollIntervalMs: 1000, coalescing: { enabled: false }, cache: { enabled: false }, methodTimeoutsMs: { eth_getLogs: 30_000 } };
 
-async function start(kind: TargetKind, upstreamUrl: string | undefined, secondUpstreamUrl: string | undefined): Promise<string> {
+/** `args`: the upstream URL(s), or for `lasso-config` the config text and the seed of Lasso's random choices. */
+async function start(kind: TargetKind, args: readonly string[]): Promise<string> {
+  const [upstreamUrl, secondUpstreamUrl] = args;
   switch (kind) {
     case 'upstream':
       return (await startStaticUpstream({ port: 0 })).url;
@@ -56,6 +60,13 @@ async function start(kind: TargetKind, upstreamUrl: string | undefined, secondUp
       });
       const lasso = await startLasso({ config, logger: createLogger('silent') });
       return `${lasso.url}/rpc/bench`;
+    }
+    case 'lasso-config': {
+      // A scenario's Lasso in a process of its own, with process metrics (heap, event-loop lag, handles) in its /metrics.
+      const [configText, seed] = args;
+      const config = parseConfigText(requireArg(configText), {}, 'scenario config');
+      const lasso = await startLasso({ config, port: 0, random: createPrng(Number(seed ?? 0)).next });
+      return lasso.url;
     }
     case 'lasso-cached': {
       const config = lassoConfigSchema.parse({
@@ -96,8 +107,13 @@ function requireUrl(url: string | undefined): string {
   return url;
 }
 
-const [kind, upstreamUrl, secondUpstreamUrl] = process.argv.slice(2) as [TargetKind, string | undefined, string | undefined];
-start(kind, upstreamUrl, secondUpstreamUrl).then(
+function requireArg(arg: string | undefined): string {
+  if (!arg) throw new Error('config text required');
+  return arg;
+}
+
+const [kind, ...args] = process.argv.slice(2) as [TargetKind, ...string[]];
+start(kind, args).then(
   (url) => {
     process.on('message', (msg: unknown) => {
       if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
@@ -111,5 +127,6 @@ start(kind, upstreamUrl, secondUpstreamUrl).then(
   },
 );
 
+process.on('disconnect', () => process.exit(0));
 // A clean exit lets --cpu-prof write its profile when the parent is done measuring.
 process.on('SIGTERM', () => process.exit(0));

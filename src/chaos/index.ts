@@ -43,7 +43,7 @@ export type { StaticHandler, StaticReply, StaticUpstream, StaticUpstreamOptions 
 // Scenarios: devnet + fault proxies + Lasso, a workload, a chaos timeline, checks, a JSON result.
 export { scenario, writeScenarioResult } from './scenario/scenario.js';
 export type { ScenarioOptions, ScenarioProgress, ScenarioRun, SubscriptionSpec } from './scenario/scenario.js';
-export type { LassoOverrides, ProviderSpec, ScenarioCluster, ScenarioProvider } from './scenario/cluster.js';
+export type { LassoLauncher, LassoOverrides, ProviderSpec, ScenarioCluster, ScenarioLasso, ScenarioProvider } from './scenario/cluster.js';
 export type { ChaosAction, ChaosEntry, ChaosEventRecord, ChaosTarget } from './scenario/timeline.js';
 export type { ProviderMonitor, ProviderSample, ProviderState } from './scenario/monitor.js';
 export { subscriptionProviders } from './scenario/monitor.js';

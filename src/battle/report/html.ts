@@ -229,7 +229,7 @@ function soakCharts(r: BattleResult, xMax: number, faultBandsOfRun: ChartBand[],
   return [
     lineChart({
       id: 'chart-soak-memory',
-      title: `Soak: memory${r.soak!.gcBeforeSample ? ' (heap after a full GC)' : ''}`,
+      title: "Soak: memory of Lasso's process",
       xMax,
       yLabel: 'MB',
       yMin: 0,

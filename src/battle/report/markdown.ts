@@ -34,7 +34,7 @@ export function renderMarkdown(r: BattleResult): string {
   out.push('', '## Methods', '', markdownTable(methodTable(r)));
   if (r.subscriptions.subscribers > 0) out.push('', '## Subscribers', '', markdownTable(subscriberTable(r)));
   const soak = soakTable(r);
-  if (soak && r.soak) out.push('', '## Soak', '', r.soak.tooShort ? 'Too few samples after warm-up to judge growth.' : `${r.soak.samples.length} samples every ${formatDuration(r.soak.intervalMs)}, warm-up ${formatDuration(r.soak.warmupMs)} ignored${r.soak.gcBeforeSample ? ', heap sampled after a full GC' : ''}.`, '', markdownTable(soak));
+  if (soak && r.soak) out.push('', '## Soak', '', r.soak.tooShort ? 'Too few samples after warm-up to judge growth.' : `${r.soak.samples.length} samples every ${formatDuration(r.soak.intervalMs)}, warm-up ${formatDuration(r.soak.warmupMs)} ignored; Lasso's own process sampled, apart from the workload and the proxies.`, '', markdownTable(soak));
   const source = r.scenario.source === 'builtin' ? `--scenario ${r.scenario.name}` : `--file ${r.scenario.source}`;
   const replay = `npx lasso battle ${source} --duration ${Math.round(r.scenario.durationMs / 1000)}s --rate ${r.scenario.rate}/s --seed ${r.scenario.seed}${r.options.compare ? ' --compare' : ''}`;
   out.push('', '---', `Charts: \`${r.id}.html\`. Replay: \`${replay}\`.`);

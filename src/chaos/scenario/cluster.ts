@@ -1,5 +1,5 @@
 import { parseConfigText, startLasso } from '../../index.js';
-import type { LassoConfig, LassoInstance } from '../../index.js';
+import type { LassoConfig } from '../../index.js';
 import { Devnet } from '../../devnet/index.js';
 import { FaultProxy } from '../fault-proxy/proxy.js';
 import type { FaultRule } from '../fault-proxy/rules.js';
@@ -43,6 +43,22 @@ export interface LassoOverrides {
   logLevel?: string;
 }
 
+/** What a scenario needs of its Lasso: where it listens, which process runs it, how to stop it. */
+export interface ScenarioLasso {
+  /** Base URL, e.g. http://127.0.0.1:4000 */
+  readonly url: string;
+  /** OS process running Lasso: this one, or a child. */
+  readonly pid: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the scenario's Lasso from its config text (validated already) and the seed of Lasso's
+ * random choices, e.g. in a child process so that its resources can be measured apart from the
+ * harness. The default runs Lasso in this process.
+ */
+export type LassoLauncher = (configText: string, seed: number) => Promise<ScenarioLasso>;
+
 export interface ScenarioClusterOptions {
   seed: number;
   /** Number of providers, or one spec each. @default 3 */
@@ -54,6 +70,8 @@ export interface ScenarioClusterOptions {
   chain?: string;
   /** Methods whose requests are counted at each proxy (see {@link ProviderFaults.addCounter}). */
   countMethods?: string[];
+  /** @default Lasso in this process */
+  launchLasso?: LassoLauncher;
 }
 
 export interface ScenarioProvider {
@@ -68,7 +86,7 @@ export interface ScenarioProvider {
 /** A running devnet + fault proxies + Lasso, all on ephemeral 127.0.0.1 ports. */
 export interface ScenarioCluster {
   readonly devnet: Devnet;
-  readonly lasso: LassoInstance;
+  readonly lasso: ScenarioLasso;
   readonly providers: readonly ScenarioProvider[];
   readonly chain: string;
   /** The validated Lasso config (provider URLs point at the proxies). */
@@ -107,7 +125,7 @@ export async function startScenarioCluster(options: ScenarioClusterOptions): Pro
   const chain = options.chain ?? 'devnet';
   const proxies: FaultProxy[] = [];
   let devnet: Devnet | undefined;
-  let lasso: LassoInstance | undefined;
+  let lasso: ScenarioLasso | undefined;
   try {
     devnet = await Devnet.start({ nodes: specs.length, blockTimeMs: 0, ...(options.txPerBlock !== undefined && { txPerBlock: options.txPerBlock }) });
     const nodes = devnet.nodes();
@@ -130,8 +148,9 @@ export async function startScenarioCluster(options: ScenarioClusterOptions): Pro
       providers.push({ id: spec.id, nodeId: node.id, proxy, faults, spec });
     }
 
-    const config = buildLassoConfig(chain, devnet.chainId, providers, options.lasso);
-    lasso = await startLasso({ config, port: 0, processMetrics: false, random: createPrng(deriveSeed(options.seed, 'lasso')).next });
+    const { config, text } = buildLassoConfig(chain, devnet.chainId, providers, options.lasso);
+    const lassoSeed = deriveSeed(options.seed, 'lasso');
+    lasso = options.launchLasso ? await options.launchLasso(text, lassoSeed) : await startInProcess(config, lassoSeed);
     const started = lasso;
     const startedDevnet = devnet;
     const byId = new Map(providers.map((p) => [p.id, p]));
@@ -165,13 +184,18 @@ export async function startScenarioCluster(options: ScenarioClusterOptions): Pro
   }
 }
 
-async function closeAll(lasso: LassoInstance | undefined, proxies: FaultProxy[], devnet: Devnet | undefined): Promise<void> {
+async function startInProcess(config: LassoConfig, seed: number): Promise<ScenarioLasso> {
+  const instance = await startLasso({ config, port: 0, processMetrics: false, random: createPrng(seed).next });
+  return { url: instance.url, pid: process.pid, close: () => instance.close() };
+}
+
+async function closeAll(lasso: ScenarioLasso | undefined, proxies: FaultProxy[], devnet: Devnet | undefined): Promise<void> {
   await lasso?.close().catch(() => undefined);
   await Promise.all(proxies.map((p) => p.close().catch(() => undefined)));
   await devnet?.stop().catch(() => undefined);
 }
 
-function buildLassoConfig(chain: string, chainId: number, providers: ScenarioProvider[], overrides: LassoOverrides = {}): LassoConfig {
+function buildLassoConfig(chain: string, chainId: number, providers: ScenarioProvider[], overrides: LassoOverrides = {}): { config: LassoConfig; text: string } {
   const chainConfig = merge(
     {
       chainId,
@@ -192,9 +216,10 @@ function buildLassoConfig(chain: string, chainId: number, providers: ScenarioPro
       },
     },
   };
+  const text = JSON.stringify(raw);
   try {
     // JSON is YAML: the public config parser validates overrides with the same messages as a file.
-    return parseConfigText(JSON.stringify(raw), {}, 'scenario config');
+    return { config: parseConfigText(text, {}, 'scenario config'), text };
   } catch (err) {
     throw new ScenarioConfigError(errorMessage(err));
   }

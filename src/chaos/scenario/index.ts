@@ -2,7 +2,7 @@
 export { scenario, writeScenarioResult } from './scenario.js';
 export type { ScenarioOptions, ScenarioProgress, ScenarioRun, SubscriptionSpec } from './scenario.js';
 export { startScenarioCluster, providerSpecs } from './cluster.js';
-export type { LassoOverrides, ProviderSpec, ScenarioCluster, ScenarioClusterOptions, ScenarioProvider } from './cluster.js';
+export type { LassoLauncher, LassoOverrides, ProviderSpec, ScenarioCluster, ScenarioLasso, ScenarioClusterOptions, ScenarioProvider } from './cluster.js';
 export { ProviderFaults } from './provider-faults.js';
 export { ChaosTimeline, resolveTargets, serializeEntry, validateTimeline } from './timeline.js';
 export type { ChaosAction, ChaosEntry, ChaosEventRecord, ChaosTarget } from './timeline.js';

@@ -17,7 +17,7 @@ import type { WorkloadOptions, WorkloadProgress } from '../workload/workload.js'
 import { runChecks } from './checks.js';
 import type { CheckContext, CheckResult, ScenarioCheck } from './checks.js';
 import { providerSpecs, startScenarioCluster } from './cluster.js';
-import type { LassoOverrides, ProviderSpec, ScenarioCluster } from './cluster.js';
+import type { LassoLauncher, LassoOverrides, ProviderSpec, ScenarioCluster } from './cluster.js';
 import { ScenarioConfigError, ScenarioSetupError } from './errors.js';
 import { ProviderMonitor } from './monitor.js';
 import type { ProviderSample } from './monitor.js';
@@ -60,6 +60,8 @@ export interface ScenarioOptions {
   /** @default 3 plain providers */
   providers?: number | ProviderSpec[];
   lasso?: LassoOverrides;
+  /** Where Lasso runs, e.g. a child process. @default this process */
+  launchLasso?: LassoLauncher;
   workload: WorkloadOptions & {
     /** Routing strategy put in the URL (`/rpc/<strategy>/<chain>`). @default the chain's default */
     strategy?: string;
@@ -136,6 +138,7 @@ export async function scenario(options: ScenarioOptions): Promise<ScenarioRun> {
     seed: options.seed,
     providers: specs,
     ...(options.lasso && { lasso: options.lasso }),
+    ...(options.launchLasso && { launchLasso: options.launchLasso }),
     ...(options.txPerBlock !== undefined && { txPerBlock: options.txPerBlock }),
     countMethods,
   });

@@ -101,7 +101,7 @@ export function syntheticResult(): BattleResult {
   const faults = analyzeFaults({ records, chaos: syntheticChaos, entries: [{ at: 20_000, action: 'partition', target: 'node-1', durationMs: 10_000 }], samples, breakers: changes, rate: RATE });
   const pts = points(records);
   const soakSamples: SoakSample[] = Array.from({ length: 60 }, (_, i) => ({ tMs: i * 1000, heapUsedMb: 40 + (i % 5), rssMb: 120 + i * 0.1, handles: 50, sockets: 20, subscriptions: 3, upstreamSubscriptions: 2 }));
-  const soak = analyzeSoak(soakSamples, { warmupMs: 5000, maxGrowth: { heapMb: 10, rssMb: 20 } }, DURATION, true);
+  const soak = analyzeSoak(soakSamples, { warmupMs: 5000, maxGrowth: { heapMb: 10, rssMb: 20 } }, DURATION, 4242);
   const heads = Array.from({ length: 60 }, (_, i) => ({
     tMs: i * 1000,
     headsPerSubscriber: i === 25 ? 0 : 1,

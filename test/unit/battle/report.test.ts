@@ -69,10 +69,10 @@ describe('soak growth', () => {
   const samples = (growth: number) => Array.from({ length: 40 }, (_, i) => ({ tMs: i * 5000, heapUsedMb: 50 + i * growth, rssMb: 100, handles: 30, sockets: 10, subscriptions: 15, upstreamSubscriptions: 2 }));
 
   it('passes flat resources and fails sustained growth beyond the limit', () => {
-    const flat = analyzeSoak(samples(0), { warmupMs: 10_000, maxGrowth: { heapMb: 5, handles: 0 } }, 200_000, true);
+    const flat = analyzeSoak(samples(0), { warmupMs: 10_000, maxGrowth: { heapMb: 5, handles: 0 } }, 200_000, 4242);
     expect(flat.tooShort).toBe(false);
     expect(flat.growth.find((g) => g.resource === 'heapMb')).toMatchObject({ growth: 0, passed: true });
-    const leaking = analyzeSoak(samples(0.5), { warmupMs: 10_000, maxGrowth: { heapMb: 5 } }, 200_000, true);
+    const leaking = analyzeSoak(samples(0.5), { warmupMs: 10_000, maxGrowth: { heapMb: 5 } }, 200_000, 4242);
     const heap = leaking.growth.find((g) => g.resource === 'heapMb')!;
     expect(heap.passed).toBe(false);
     expect(heap.growth).toBeGreaterThan(10);
@@ -80,6 +80,6 @@ describe('soak growth', () => {
   });
 
   it('does not judge a run with too few samples after warm-up', () => {
-    expect(analyzeSoak(samples(1).slice(0, 5), { maxGrowth: { heapMb: 1 } }, 25_000, false)).toMatchObject({ tooShort: true, growth: [] });
+    expect(analyzeSoak(samples(1).slice(0, 5), { maxGrowth: { heapMb: 1 } }, 25_000, 4242)).toMatchObject({ tooShort: true, growth: [] });
   });
 });

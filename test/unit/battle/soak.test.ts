@@ -22,12 +22,12 @@ const hour = (fdsPerHour: number): SoakSample[] =>
 
 describe('soak leak verdict (48-hour projection)', () => {
   it('a flat run with GC spikes passes every resource; a slow fd leak fails on its projection alone', () => {
-    const flat = analyzeSoak(hour(0), { warmupMs: 60_000 }, HOUR, true);
+    const flat = analyzeSoak(hour(0), { warmupMs: 60_000 }, HOUR, 4242);
     expect(flat.growth.map((g) => g.resource)).toEqual(['heapMb', 'rssMb', 'eventLoopLagMs', 'handles', 'fds', 'sockets', 'upstreamSockets', 'wsConnections', 'subscriptions']);
     expect(flat.growth.every((g) => g.passed)).toBe(true);
 
     // 8 fds an hour: a small step within the run, 384 over 48 hours (bound 256).
-    const leak = analyzeSoak(hour(8), { warmupMs: 60_000 }, HOUR, true);
+    const leak = analyzeSoak(hour(8), { warmupMs: 60_000 }, HOUR, 4242);
     const fds = leak.growth.find((g) => g.resource === 'fds')!;
     expect(fds.projected48h).toBeGreaterThan(256);
     expect(fds.passed).toBe(false);
