@@ -36,6 +36,7 @@ Options:
   --tolerance PCT     baseline tolerance (default: 10%)
   --quiet             no progress lines
   --dashboard         print the URL of Lasso's live dashboard, to watch the chaos timeline play
+  --lasso-child       run Lasso in a process of its own, apart from the workload (a soak always does)
   --list              list the built-in scenarios and exit
 
 Exit code: 0 every SLO passed, 1 an SLO failed (or a baseline regression), 2 usage or setup error.
@@ -88,6 +89,7 @@ export async function battleCommand(args: string[], io: BattleIo = defaultIo): P
         cluster = c;
       },
       ...(options.dashboard && { onDashboard: (url: string) => io.stderr(`dashboard: ${url}\n`) }),
+      lassoChild: options.lassoChild,
     });
     const files = await writeReports(options.out, result);
     io.stdout(`${summaryText(result)}\nReports:\n  ${files.json}\n  ${files.markdown}\n  ${files.html}\n`);
@@ -116,6 +118,7 @@ interface RunOptions {
   tolerance: number;
   quiet: boolean;
   dashboard: boolean;
+  lassoChild: boolean;
 }
 
 type Parsed = { kind: 'help' } | { kind: 'list' } | { kind: 'run'; scenario: BattleScenario; options: RunOptions };
@@ -158,6 +161,7 @@ async function parseLoaded(values: Record<string, string | boolean | undefined>)
       tolerance,
       quiet: values.quiet === true,
       dashboard: values.dashboard === true,
+      lassoChild: values['lasso-child'] === true,
     },
   };
 }
@@ -180,6 +184,7 @@ async function parseCommandLine(args: string[]): Promise<Parsed> {
         arms: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         dashboard: { type: 'boolean' },
+        'lasso-child': { type: 'boolean' },
         list: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },

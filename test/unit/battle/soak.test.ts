@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeSoak, theilSen } from '../../../src/battle/soak.js';
+import { TCP_ESTABLISHED, analyzeSoak, lassoMetricFigures, parseTcpTable, parseVmRssKb, socketInode, theilSen } from '../../../src/battle/soak.js';
+import { parsePrometheusText } from '../../../src/chaos/scenario/index.js';
 import type { SoakSample } from '../../../src/battle/soak.js';
 import { evaluateSlos } from '../../../src/battle/slo.js';
 
@@ -38,5 +39,48 @@ describe('soak leak verdict (48-hour projection)', () => {
   it('the robust slope ignores a few outliers that tilt a least-squares fit', () => {
     const points: [number, number][] = Array.from({ length: 100 }, (_, i) => [i, i === 99 ? 1000 : 5]);
     expect(theilSen(points)).toBe(0);
+  });
+});
+
+describe('soak sampling parsers', () => {
+  it('reads VmRSS from /proc/<pid>/status', () => {
+    const status = 'Name:\tnode\nVmPeak:\t 1234567 kB\nVmRSS:\t  131072 kB\nRssAnon:\t  90000 kB\n';
+    expect(parseVmRssKb(status)).toBe(131072);
+    expect(parseVmRssKb('Name:\tkthreadd\n')).toBeNull();
+  });
+
+  it('tells socket fds by their inode and ignores other links', () => {
+    expect(socketInode('socket:[123456]')).toBe(123456);
+    expect(socketInode('pipe:[42]')).toBeNull();
+    expect(socketInode('/dev/null')).toBeNull();
+  });
+
+  it('parses /proc/<pid>/net/tcp rows: remote port, state, inode', () => {
+    const table = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:A3C1 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5551 1 0000000000000000 100 0 0 10 0',
+      '   1: 0100007F:D2F0 0100007F:9C41 01 00000000:00000000 00:00000000 00000000  1000        0 5552 1 0000000000000000 20 4 30 10 -1',
+      '',
+    ].join('\n');
+    expect(parseTcpTable(table)).toEqual([
+      { remotePort: 0, state: 10, inode: 5551 },
+      { remotePort: 0x9c41, state: TCP_ESTABLISHED, inode: 5552 },
+    ]);
+  });
+
+  it("takes heap, event-loop lag, handles and WebSocket state from Lasso's /metrics, and nothing without process metrics", () => {
+    const metrics = parsePrometheusText(
+      [
+        'lasso_nodejs_heap_size_used_bytes 52428800',
+        'lasso_nodejs_active_handles_total 37',
+        'lasso_nodejs_eventloop_lag_p99_seconds 0.0125',
+        'lasso_ws_client_connections{chain="devnet"} 15',
+        'lasso_ws_client_subscriptions{chain="devnet",kind="newHeads"} 10',
+        'lasso_ws_client_subscriptions{chain="devnet",kind="logs"} 5',
+        'lasso_subscription_upstream_active{chain="devnet",provider="node-0"} 2',
+      ].join('\n'),
+    );
+    expect(lassoMetricFigures(metrics)).toEqual({ heapUsedMb: 50, handles: 37, eventLoopLagMs: 12.5, subscriptions: 15, upstreamSubscriptions: 2, wsConnections: 15 });
+    expect(lassoMetricFigures(parsePrometheusText('lasso_ws_client_connections{chain="devnet"} 1'))).toBeNull();
   });
 });
