@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsistencyProbe, createHttpTarget, seededAddress } from '../../src/chaos/workload/index.js';
-import type { RpcTarget } from '../../src/chaos/workload/index.js';
+import type { RpcTarget, TargetReply } from '../../src/chaos/workload/index.js';
 import { Devnet } from '../../src/devnet/index.js';
 
 /**
  * The probe must see what a client would see: pointed at one in-sync node it finds nothing; pointed
  * at an in-sync node and a node 2 blocks behind in turn (a naive round-robin proxy), it counts heads
- * going backwards, older latest blocks, staleness and stale reads right after a receipt.
+ * going backwards, older latest blocks, staleness and stale reads right after a receipt. Its
+ * stale-answer loop finds no orphaned answer on a node through a reorg, and those of a naive cache.
  */
 describe('consistency probe against the devnet', () => {
   let devnet: Devnet;
@@ -83,5 +84,67 @@ describe('consistency probe against the devnet', () => {
     expect(bad.receipts).toBeGreaterThan(0);
     expect(bad.staleAfterReceipt).toBeGreaterThan(0);
     expect(bad.bogusHeads).toBe(0);
+  }, 60_000);
+
+  /** Remembers every answer but heads, forever: what a response cache without reorg handling would serve. */
+  function naiveCache(t: RpcTarget): RpcTarget {
+    const kept = new Map<string, TargetReply>();
+    return {
+      name: 'naive-cache',
+      send: async (call, options) => {
+        const params = JSON.stringify(call.params);
+        if (call.method === 'eth_blockNumber' || call.method === 'eth_sendRawTransaction' || /latest|pending/.test(params)) return t.send(call, options);
+        const key = `${call.method} ${params}`;
+        const hit = kept.get(key);
+        if (hit) return hit;
+        const reply = await t.send(call, options);
+        if (reply.result !== undefined && reply.result !== null) kept.set(key, reply);
+        return reply;
+      },
+      close: async () => undefined,
+    };
+  }
+
+  it('the stale-answer loop finds nothing on a node through a reorg, and the orphaned answers a naive cache keeps serving', async () => {
+    const [node] = devnet.nodes();
+    const reference = target(node!.httpUrl);
+    const probe = (t: RpcTarget, account: number, seed: number) =>
+      new ConsistencyProbe({
+        target: t,
+        truth: devnet.canonical,
+        sender: devnet.testAccount(account),
+        recipient: seededAddress(seed),
+        chainId: devnet.chainId,
+        baseFeePerGas: devnet.canonical.headBlock().baseFeePerGas,
+        readPauseMs: 20,
+        txIntervalMs: 200,
+        staleReads: { truth: devnet.canonical, reference, accounts: devnet.accounts.filter((a) => a.reserved).map((a) => a.address), pauseMs: 5 },
+      });
+    const honest = probe(target(node!.httpUrl), 2, 3);
+    const naive = probe(naiveCache(target(node!.httpUrl)), 3, 4);
+    honest.start();
+    naive.start();
+    const blocks = (count: number) =>
+      new Promise<void>((resolve) => {
+        let seen = 0;
+        const onBlock = () => {
+          if (++seen < count) return;
+          devnet.off('block', onBlock);
+          resolve();
+        };
+        devnet.on('block', onBlock);
+      });
+    devnet.startMining(300);
+    await blocks(6);
+    await devnet.reorg(3);
+    await blocks(6);
+    devnet.stopMining();
+    const [good, bad] = await Promise.all([honest.stop(), naive.stop()]);
+
+    expect(good.stale!.staleAnswers).toBe(0);
+    expect(good.stale!.answers.blockByNumber).toBeGreaterThan(10);
+    expect(good.stale!.answers.receipt).toBeGreaterThan(0);
+    expect(bad.stale!.staleAnswers).toBeGreaterThan(0);
+    expect(bad.stale!.examples.some((e) => e.includes('orphaned before the request'))).toBe(true);
   }, 60_000);
 });
