@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsistencyProbe, createHttpTarget, seededAddress } from '../../src/chaos/workload/index.js';
-import type { RpcTarget, TargetReply } from '../../src/chaos/workload/index.js';
+import type { ConsistencyProbeOptions, RpcTarget, TargetReply } from '../../src/chaos/workload/index.js';
 import { Devnet } from '../../src/devnet/index.js';
 
 /**
@@ -28,6 +28,30 @@ describe('consistency probe against the devnet', () => {
     return t;
   }
 
+  function probe(t: RpcTarget, account: number, seed: number, options: Partial<ConsistencyProbeOptions>): ConsistencyProbe {
+    return new ConsistencyProbe({
+      target: t,
+      truth: devnet.canonical,
+      sender: devnet.testAccount(account),
+      recipient: seededAddress(seed),
+      chainId: devnet.chainId,
+      baseFeePerGas: devnet.canonical.headBlock().baseFeePerGas,
+      ...options,
+    });
+  }
+
+  function blocksMined(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const onBlock = () => {
+        if (++seen < count) return;
+        devnet.off('block', onBlock);
+        resolve();
+      };
+      devnet.on('block', onBlock);
+    });
+  }
+
   /** Each method's calls alternate between the two nodes. */
   function roundRobin(a: RpcTarget, b: RpcTarget): RpcTarget {
     const turns = new Map<string, number>();
@@ -44,30 +68,12 @@ describe('consistency probe against the devnet', () => {
 
   it('finds nothing on an in-sync node, and every kind of finding on a naive round-robin over a lagging one', async () => {
     const [inSync, lagging] = devnet.nodes();
-    const probe = (t: RpcTarget, account: number, seed: number) =>
-      new ConsistencyProbe({
-        target: t,
-        truth: devnet.canonical,
-        sender: devnet.testAccount(account),
-        recipient: seededAddress(seed),
-        chainId: devnet.chainId,
-        baseFeePerGas: devnet.canonical.headBlock().baseFeePerGas,
-        readPauseMs: 5,
-        txIntervalMs: 100,
-      });
-    const honest = probe(target(inSync!.httpUrl), 0, 1);
-    const naive = probe(roundRobin(target(inSync!.httpUrl), target(lagging!.httpUrl)), 1, 2);
+    const options = { readPauseMs: 5, txIntervalMs: 100 };
+    const honest = probe(target(inSync!.httpUrl), 0, 1, options);
+    const naive = probe(roundRobin(target(inSync!.httpUrl), target(lagging!.httpUrl)), 1, 2, options);
     honest.start();
     naive.start();
-    const mined = new Promise<void>((resolve) => {
-      let blocks = 0;
-      const onBlock = () => {
-        if (++blocks < 12) return;
-        devnet.off('block', onBlock);
-        resolve();
-      };
-      devnet.on('block', onBlock);
-    });
+    const mined = blocksMined(12);
     devnet.startMining(300);
     await mined;
     devnet.stopMining();
@@ -108,36 +114,20 @@ describe('consistency probe against the devnet', () => {
   it('the stale-answer loop finds nothing on a node through a reorg, and the orphaned answers a naive cache keeps serving', async () => {
     const [node] = devnet.nodes();
     const reference = target(node!.httpUrl);
-    const probe = (t: RpcTarget, account: number, seed: number) =>
-      new ConsistencyProbe({
-        target: t,
-        truth: devnet.canonical,
-        sender: devnet.testAccount(account),
-        recipient: seededAddress(seed),
-        chainId: devnet.chainId,
-        baseFeePerGas: devnet.canonical.headBlock().baseFeePerGas,
-        readPauseMs: 20,
-        txIntervalMs: 200,
-        staleReads: { truth: devnet.canonical, reference, accounts: devnet.accounts.filter((a) => a.reserved).map((a) => a.address), pauseMs: 5 },
-      });
-    const honest = probe(target(node!.httpUrl), 2, 3);
-    const naive = probe(naiveCache(target(node!.httpUrl)), 3, 4);
+    const options = {
+      readPauseMs: 20,
+      txIntervalMs: 200,
+      staleReads: { truth: devnet.canonical, reference, accounts: devnet.accounts.filter((a) => a.reserved).map((a) => a.address), pauseMs: 5 },
+    };
+    const honest = probe(target(node!.httpUrl), 2, 3, options);
+    const naive = probe(naiveCache(target(node!.httpUrl)), 3, 4, options);
     honest.start();
     naive.start();
-    const blocks = (count: number) =>
-      new Promise<void>((resolve) => {
-        let seen = 0;
-        const onBlock = () => {
-          if (++seen < count) return;
-          devnet.off('block', onBlock);
-          resolve();
-        };
-        devnet.on('block', onBlock);
-      });
+    const before = blocksMined(6);
     devnet.startMining(300);
-    await blocks(6);
+    await before;
     await devnet.reorg(3);
-    await blocks(6);
+    await blocksMined(6);
     devnet.stopMining();
     const [good, bad] = await Promise.all([honest.stop(), naive.stop()]);
 
