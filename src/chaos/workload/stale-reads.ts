@@ -76,9 +76,9 @@ export class StaleReads {
   private async blockByNumber(number: number): Promise<void> {
     const sentAtMs = Date.now();
     const reply = await this.host.call('eth_getBlockByNumber', [toQuantity(number), false]);
-    const hash = hashOf(reply.result);
     // null: the target has not seen that height yet, nothing to judge.
     if (reply.result === null) return;
+    const hash = hashOf(reply.result);
     if (!hash) return this.tally.failedRead();
     this.tally.blocks({ kind: 'blockByNumber', detail: `block ${number} by number`, sentAtMs, answeredAtMs: Date.now(), hashes: [hash] });
   }

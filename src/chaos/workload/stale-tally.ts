@@ -94,6 +94,8 @@ export class StaleTally {
         const reorg = orphanedBy.get(hash.toLowerCase());
         // Orphaned by a reorg whose record is not written yet: it was still under way when judged.
         if (!reorg && truth.findByHash(hash)?.canonical !== false) continue;
+        // Still canonical when the answer came back.
+        if (reorg && reorg.atMs > a.answeredAtMs) continue;
         if (reorg && reorg.finishedAtMs < a.sentAtMs) {
           verdict = 'stale';
           staleHash = hash;

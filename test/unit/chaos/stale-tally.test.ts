@@ -19,14 +19,15 @@ const block = (hashes: Hex[], sentAtMs: number, answeredAtMs = sentAtMs + 5) => 
 const balance = (answer: bigint, canonical: bigint | undefined, sentAtMs: number, number = 11) => ({ kind: 'balance' as const, detail: `balance at ${number}`, number, sentAtMs, answeredAtMs: sentAtMs + 5, answer, canonical });
 
 describe('stale tally', () => {
-  it('an orphaned block sent for after its reorg finished is stale; before, it raced the reorg', () => {
+  it('an orphaned block asked for after its reorg finished is stale; asked during it, it raced; answered before it, it was right', () => {
     const t = new StaleTally();
     t.blocks(block([B], 1051)); // the reorg was done: stale
     t.blocks(block([B], 1050)); // sent as the new branch was being finished: raced
-    t.blocks(block([B], 900, 1010)); // sent before the rollback
+    t.blocks(block([B], 900, 1010)); // sent before the rollback, answered after it
+    t.blocks(block([B], 900, 950)); // canonical when answered
     t.blocks(block([A], 2000));
     t.blocks(block([X], 2000)); // unknown to the truth (being mined): not judged stale
-    expect(t.summary(truth())).toMatchObject({ answers: { blockByNumber: 5 }, staleAnswers: 1, raced: 2, examples: [`block 11 by number: block ${B} orphaned before the request`] });
+    expect(t.summary(truth())).toMatchObject({ answers: { blockByNumber: 6 }, staleAnswers: 1, raced: 2, examples: [`block 11 by number: block ${B} orphaned before the request`] });
   });
 
   it('a log or receipt from an orphaned block counts once per answer; a block orphaned by a reorg not recorded yet raced', () => {
