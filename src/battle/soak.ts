@@ -9,16 +9,22 @@ export interface SoakSample {
   /** V8 heap in use (no forced GC: the robust slope sees through the sawtooth). */
   heapUsedMb: number;
   rssMb: number;
-  /** Active libuv handles (Lasso's /metrics). */
+  /** Active libuv handles (Lasso's /metrics), less the client connections. */
   handles: number;
-  /** TCP sockets of Lasso's process, listening ones included. */
+  /** TCP sockets of Lasso's process (listening, to upstreams, closing ones), less the client connections. */
   sockets: number;
+  /**
+   * Established client connections to Lasso's port: as many as the workload's pool keeps open,
+   * which follows its latency peaks, so they are recorded but not judged (a connection Lasso
+   * failed to close stays in `sockets` as CLOSE_WAIT).
+   */
+  clientSockets?: number | null;
   /** Live client subscriptions (Lasso's /metrics), plus upstream subscriptions. */
   subscriptions: number | null;
   upstreamSubscriptions: number | null;
   /** p99 event-loop delay since the previous scrape of Lasso's /metrics, ms. */
   eventLoopLagMs?: number;
-  /** Open file descriptors of Lasso's process (null where /proc is missing). */
+  /** Open file descriptors of Lasso's process, less the client connections (null where /proc is missing). */
   fds?: number | null;
   /** Established TCP connections of Lasso's process to the providers. */
   upstreamSockets?: number | null;
@@ -96,7 +102,7 @@ export class SoakSampler {
     const [metrics, proc] = await Promise.all([scrapeMetrics(this.lasso.url), readProcessFigures(this.lasso.pid, this.upstreamPorts)]);
     const figures = lassoMetricFigures(metrics);
     if (!figures) return;
-    this.samples.push({ wallMs, sample: { ...figures, ...proc } });
+    this.samples.push({ wallMs, sample: { ...figures, ...proc, handles: figures.handles - (proc.clientSockets ?? 0) } });
   }
 }
 
@@ -121,25 +127,28 @@ function metricValue(metrics: readonly MetricSample[], name: string): number | n
 }
 
 /** RSS, fds and TCP sockets of `pid` from /proc (rss 0 and the rest null where /proc is missing). */
-async function readProcessFigures(pid: number, upstreamPorts: readonly number[]): Promise<Pick<SoakSample, 'rssMb' | 'fds' | 'sockets' | 'upstreamSockets'>> {
+async function readProcessFigures(pid: number, upstreamPorts: readonly number[]): Promise<Pick<SoakSample, 'rssMb' | 'fds' | 'sockets' | 'upstreamSockets' | 'clientSockets'>> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const rssMb = round((parseVmRssKb(status) ?? 0) / 1024);
   let fdNames: string[];
   try {
     fdNames = await readdir(`/proc/${pid}/fd`);
   } catch {
-    return { rssMb, fds: null, sockets: 0, upstreamSockets: null };
+    return { rssMb, fds: null, sockets: 0, upstreamSockets: null, clientSockets: null };
   }
   const links = await Promise.all(fdNames.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
   const inodes = new Set(links.map(socketInode).filter((i): i is number => i !== null));
   const tables = await Promise.all(['tcp', 'tcp6'].map((f) => readFile(`/proc/${pid}/net/${f}`, 'utf8').catch(() => '')));
   const own = tables.flatMap(parseTcpTable).filter((e) => inodes.has(e.inode));
   const wanted = new Set(upstreamPorts);
+  const listening = new Set(own.filter((e) => e.state === TCP_LISTEN).map((e) => e.localPort));
+  const clientSockets = own.filter((e) => e.state === TCP_ESTABLISHED && listening.has(e.localPort)).length;
   return {
     rssMb,
-    fds: fdNames.length,
-    sockets: own.length,
+    fds: fdNames.length - clientSockets,
+    sockets: own.length - clientSockets,
     upstreamSockets: own.filter((e) => e.state === TCP_ESTABLISHED && wanted.has(e.remotePort)).length,
+    clientSockets,
   };
 }
 
@@ -156,8 +165,10 @@ export function socketInode(link: string): number | null {
 }
 
 export const TCP_ESTABLISHED = 1;
+export const TCP_LISTEN = 10;
 
 export interface TcpEntry {
+  localPort: number;
   remotePort: number;
   /** Kernel TCP state (1 = ESTABLISHED, 10 = LISTEN). */
   state: number;
@@ -170,11 +181,16 @@ export function parseTcpTable(text: string): TcpEntry[] {
   for (const line of text.split('\n').slice(1)) {
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
     const cols = line.trim().split(/\s+/);
-    const remote = cols[2];
-    if (cols.length < 10 || !remote) continue;
-    out.push({ remotePort: parseInt(remote.slice(remote.indexOf(':') + 1), 16), state: parseInt(cols[3]!, 16), inode: Number(cols[9]) });
+    const [, local, remote, state] = cols;
+    if (cols.length < 10 || !local || !remote || !state) continue;
+    out.push({ localPort: port(local), remotePort: port(remote), state: parseInt(state, 16), inode: Number(cols[9]) });
   }
   return out;
+}
+
+/** Port of a hex `ADDR:PORT` column. */
+function port(address: string): number {
+  return parseInt(address.slice(address.indexOf(':') + 1), 16);
 }
 
 /** Default bounds of the projected 48-hour growth, per resource: what a leak would have to stay under. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TCP_ESTABLISHED, analyzeSoak, lassoMetricFigures, parseTcpTable, parseVmRssKb, socketInode, theilSen } from '../../../src/battle/soak.js';
+import { TCP_ESTABLISHED, TCP_LISTEN, analyzeSoak, lassoMetricFigures, parseTcpTable, parseVmRssKb, socketInode, theilSen } from '../../../src/battle/soak.js';
 import { parsePrometheusText } from '../../../src/chaos/scenario/index.js';
 import type { SoakSample } from '../../../src/battle/soak.js';
 import { evaluateSlos } from '../../../src/battle/slo.js';
@@ -63,8 +63,8 @@ describe('soak sampling parsers', () => {
       '',
     ].join('\n');
     expect(parseTcpTable(table)).toEqual([
-      { remotePort: 0, state: 10, inode: 5551 },
-      { remotePort: 0x9c41, state: TCP_ESTABLISHED, inode: 5552 },
+      { localPort: 0xa3c1, remotePort: 0, state: TCP_LISTEN, inode: 5551 },
+      { localPort: 0xd2f0, remotePort: 0x9c41, state: TCP_ESTABLISHED, inode: 5552 },
     ]);
   });
 
