@@ -60,6 +60,7 @@ describe('soak samples Lasso in its own process', () => {
       expect(s.heapUsedMb).toBeGreaterThan(0);
       expect(s.fds).toBeGreaterThan(0);
       expect(s.upstreamSockets).toBeGreaterThan(0);
+      expect(s.clientSockets).toBeGreaterThanOrEqual(2); // the two WebSocket subscribers at least
       expect(s.eventLoopLagMs).toBeGreaterThanOrEqual(0);
     }
     expect(soak.samples.at(-1)).toMatchObject({ wsConnections: 2, subscriptions: 2 });
