@@ -45,7 +45,7 @@ async function start(kind: TargetKind, args: readonly string[]): Promise<string>
       return `http://127.0.0.1:${port}/`;
     }
     case 'passthrough': {
-      const { server } = createPassThrough(requireUrl(upstreamUrl));
+      const { server } = createPassThrough(required(upstreamUrl, 'upstream url'));
       const port = await listen(server, '127.0.0.1', 0);
       return `http://127.0.0.1:${port}/`;
     }
@@ -54,7 +54,7 @@ async function start(kind: TargetKind, args: readonly string[]): Promise<string>
         server: { host: '127.0.0.1', port: 0 },
         logging: { level: 'silent' },
         chains: {
-          bench: { ...BENCH_CHAIN, providers: [{ id: 'static', url: requireUrl(upstreamUrl) }] },
+          bench: { ...BENCH_CHAIN, providers: [{ id: 'static', url: required(upstreamUrl, 'upstream url') }] },
           ...(secondUpstreamUrl && { 'bench-gz': { ...BENCH_CHAIN, providers: [{ id: 'static-gz', url: secondUpstreamUrl }] } }),
         },
       });
@@ -64,7 +64,7 @@ async function start(kind: TargetKind, args: readonly string[]): Promise<string>
     case 'lasso-config': {
       // A scenario's Lasso in a process of its own, with process metrics (heap, event-loop lag, handles) in its /metrics.
       const [configText, seed] = args;
-      const config = parseConfigText(requireArg(configText), {}, 'scenario config');
+      const config = parseConfigText(required(configText, 'config text'), {}, 'scenario config');
       const lasso = await startLasso({ config, port: 0, random: createPrng(Number(seed ?? 0)).next });
       return lasso.url;
     }
@@ -72,7 +72,7 @@ async function start(kind: TargetKind, args: readonly string[]): Promise<string>
       const config = lassoConfigSchema.parse({
         server: { host: '127.0.0.1', port: 0 },
         logging: { level: 'silent' },
-        chains: { bench: { chainId: 1, headPollIntervalMs: 1000, providers: [{ id: 'static', url: requireUrl(upstreamUrl) }] } },
+        chains: { bench: { chainId: 1, headPollIntervalMs: 1000, providers: [{ id: 'static', url: required(upstreamUrl, 'upstream url') }] } },
       });
       const lasso = await startLasso({ config, logger: createLogger('silent') });
       return `${lasso.url}/rpc/bench`;
@@ -102,13 +102,8 @@ function answerBlock(req: JsonRpcRequest): StaticReply | undefined {
   };
 }
 
-function requireUrl(url: string | undefined): string {
-  if (!url) throw new Error('upstream url required');
-  return url;
-}
-
-function requireArg(arg: string | undefined): string {
-  if (!arg) throw new Error('config text required');
+function required(arg: string | undefined, what: string): string {
+  if (!arg) throw new Error(`${what} required`);
   return arg;
 }
 
