@@ -54,7 +54,6 @@ export function executeRequest(
   if (!policy.forward) return Promise.resolve(lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`)));
   if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(toQuantity(chain.chainId)) }, outcome: 'success' });
   const state = pipelineStateOf(chain);
-  state.hedgeBudget.earn();
   const pinned = route.pinnedProviderId !== undefined;
   if (method === 'eth_blockNumber' && !pinned) return answerBlockNumber(chain, state, policy, route, deps);
   // A pinned provider is asked exactly what the client asked: its own view is what they want.
@@ -131,6 +130,9 @@ async function routeToProviders(
   route: RouteOptions,
   deps: ExecuteDeps,
 ): Promise<RoutedResponse> {
+  // Only requests that reach the providers earn hedges: answers from the cache, the chain view or
+  // a shared in-flight request must not grow the share of upstream traffic that hedges may take.
+  state.hedgeBudget.earn();
   const { params } = resolved;
   const pinned = route.pinnedProviderId !== undefined;
   const hint = pinned ? undefined : state.writes.hintFor(method, params);
