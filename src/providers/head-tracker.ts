@@ -1,5 +1,7 @@
 import { describeOutcome } from '../transport/outcome.js';
 import type { ChainView } from './chain-view.js';
+import { HeadSubscription } from './head-subscription.js';
+import type { HeadChannel } from './head-subscription.js';
 import type { ProviderRuntime } from './provider.js';
 
 export interface HeadTrackerOptions {
@@ -18,7 +20,19 @@ export interface HeadTrackerOptions {
    * `latencyMs` is undefined for a poll that failed.
    */
   onProbe?: (provider: ProviderRuntime, latencyMs: number | undefined) => void;
+  /**
+   * Learn heads (and their hashes) from a newHeads subscription on providers that have a WebSocket
+   * channel; their polls then only check liveness. @default true
+   */
+  subscribeHeads?: boolean;
+  /**
+   * The channel a provider's head subscription is held on. @default the provider's own ws channel
+   */
+  headChannel?: (provider: ProviderRuntime) => HeadChannel | undefined;
 }
+
+/** While a provider's head subscription is live, it is polled only every this many intervals (at most 2 × maxIntervalMs apart). */
+export const SUBSCRIBED_POLL_EVERY = 5;
 
 /** Timeout of one head poll, as for a client's eth_blockNumber. */
 const POLL_TIMEOUT_MS = 1_000;
@@ -28,11 +42,17 @@ const POLL_TIMEOUT_MS = 1_000;
  * (bounded), and feeds the answers to the chain view. Providers are polled out of phase, so that
  * the chain's head is refreshed several times per block. Polls bypass breakers on purpose: they
  * are how a provider that receives no traffic (excluded, lagging) is seen to recover.
+ *
+ * A provider with a WebSocket channel also feeds the view from its own newHeads subscription
+ * (head and hash of each block as it announces them, so reorgs show without any client request);
+ * while that subscription is live its polls slow to a liveness check, and the moment it is lost
+ * the provider is polled at once and at the normal pace again.
  */
 export class HeadTracker {
   private readonly timers = new Map<ProviderRuntime, NodeJS.Timeout>();
   private readonly tracked = new Set<ProviderRuntime>();
   private readonly polls = new Map<ProviderRuntime, number>();
+  private readonly subscriptions = new Map<ProviderRuntime, HeadSubscription>();
   private running = false;
 
   constructor(private readonly options: HeadTrackerOptions) {}
@@ -49,13 +69,21 @@ export class HeadTracker {
     this.tracked.clear();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const s of this.subscriptions.values()) s.stop();
+    this.subscriptions.clear();
   }
 
   /** Starts polling a provider (one added while running): now, then every interval after `phaseMs`. */
   track(provider: ProviderRuntime, phaseMs = this.intervalMs()): void {
     if (!this.running || this.tracked.has(provider)) return;
     this.tracked.add(provider);
+    this.subscribe(provider);
     void this.poll(provider).finally(() => this.schedule(provider, phaseMs));
+  }
+
+  /** Whether this provider's head comes from a live newHeads subscription (its polls are then rare). */
+  isSubscribed(provider: ProviderRuntime): boolean {
+    return this.subscriptions.get(provider)?.healthy === true;
   }
 
   /** Stops polling a provider (one removed while running). */
@@ -64,6 +92,8 @@ export class HeadTracker {
     this.polls.delete(provider);
     clearTimeout(this.timers.get(provider));
     this.timers.delete(provider);
+    this.subscriptions.get(provider)?.stop();
+    this.subscriptions.delete(provider);
   }
 
   /** Polls every provider once and resolves when all have answered or timed out. */
@@ -76,13 +106,51 @@ export class HeadTracker {
     return Math.min(maxIntervalMs, Math.max(minIntervalMs, view.blockTimeMs));
   }
 
+  private subscribe(provider: ProviderRuntime): void {
+    if (this.options.subscribeHeads === false) return;
+    const channel = this.options.headChannel ? this.options.headChannel(provider) : provider.ws;
+    if (channel === undefined) return;
+    const { view, maxIntervalMs } = this.options;
+    const subscription = new HeadSubscription({
+      channel,
+      subscribeTimeoutMs: Math.max(POLL_TIMEOUT_MS, 2 * maxIntervalMs),
+      onHead: (number, hash) => {
+        view.observeHead(provider, number);
+        view.observeBlock(provider, number, hash);
+        this.options.onUpdate(provider);
+      },
+      onHealth: (healthy) => {
+        // Lost: poll now rather than at the end of a slowed interval, so the head has no gap.
+        if (!healthy) this.pollSoon(provider);
+      },
+    });
+    this.subscriptions.set(provider, subscription);
+    subscription.start();
+  }
+
+  /** Replaces a pending poll by one now; a poll in flight already reschedules itself when it ends. */
+  private pollSoon(provider: ProviderRuntime): void {
+    const timer = this.timers.get(provider);
+    if (timer === undefined || !this.tracked.has(provider)) return;
+    clearTimeout(timer);
+    this.timers.delete(provider);
+    this.schedule(provider, 0);
+  }
+
   private schedule(provider: ProviderRuntime, delayMs: number): void {
     if (!this.tracked.has(provider)) return;
     const timer = setTimeout(() => {
-      void this.poll(provider).finally(() => this.schedule(provider, this.intervalMs()));
+      this.timers.delete(provider);
+      void this.poll(provider).finally(() => this.schedule(provider, this.nextPollMs(provider)));
     }, delayMs);
     timer.unref();
     this.timers.set(provider, timer);
+  }
+
+  private nextPollMs(provider: ProviderRuntime): number {
+    const interval = this.intervalMs();
+    // Capped so that a quiet chain (no new heads) still refreshes the head before the view calls it stale.
+    return this.isSubscribed(provider) ? Math.min(SUBSCRIBED_POLL_EVERY * interval, 2 * this.options.maxIntervalMs) : interval;
   }
 
   private async poll(provider: ProviderRuntime): Promise<void> {
@@ -97,7 +165,10 @@ export class HeadTracker {
       const outcome = await provider.http.send({ method: 'eth_blockNumber', timeoutMs });
       if (outcome.type === 'result' && typeof outcome.result === 'string' && /^0x[0-9a-fA-F]+$/.test(outcome.result)) {
         this.options.onProbe?.(provider, performance.now() - started);
-        view.observeHead(provider, Number.parseInt(outcome.result, 16));
+        // While subscribed the poll is a liveness check: the head keeps coming from newHeads (an
+        // HTTP answer that disagrees must not make the provider's head flip between the two sources).
+        const known = provider.head.number;
+        view.observeHead(provider, this.isSubscribed(provider) && known !== undefined ? known : Number.parseInt(outcome.result, 16));
         if (count % this.options.finalityEvery === 1) await this.pollFinality(provider, timeoutMs);
       } else {
         this.options.onProbe?.(provider, undefined);

@@ -8,7 +8,7 @@ import type { Cluster } from '../helpers/cluster.js';
 
 /**
  * Providers that disagree: node-2 really receives every block 2 blocks late (inside the default
- * lag allowance), and node-3 answers eth_blockNumber with its real head + 1000 (all else true).
+ * lag allowance), and node-3 (HTTP only) answers eth_blockNumber with its real head + 1000 (all else true).
  * Clients must never see the chain go backwards, a stale head, a bogus head, or a stale read
  * right after a receipt; the honest providers keep serving.
  */
@@ -22,6 +22,8 @@ describe('chain view: a lagging provider and a lying one', () => {
       faultProxies: true,
       devnet: { lagBlocks: { 'node-2': 2 } },
       chain: { headPollIntervalMs: 1000 },
+      // The lie is told over HTTP: without a WebSocket, node-3's head comes from those polls.
+      providers: { 'node-3': { wsUrl: undefined } },
     });
     cluster.proxies.get('node-3')!.addFault({ type: 'rewrite_result', methods: ['eth_blockNumber'], addHex: 1000 });
     cluster.devnet.startMining(BLOCK_TIME_MS);

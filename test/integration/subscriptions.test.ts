@@ -221,7 +221,8 @@ describe('subscription continuity (real devnet)', () => {
     const api = await getJson(`${c.lasso.url}/api/providers`);
     const active = api.chains[0].providers.find((p: { id: string }) => p.id === engine.debugStats().headProvider);
     expect(active.channels.map((ch: { transport: string }) => ch.transport)).toEqual(['http', 'ws']);
-    expect(active.channels[1]).toMatchObject({ breaker: 'closed', connection: 'open', subscriptions: 2 });
+    // The two above, plus the provider's own newHeads subscription that feeds the chain view.
+    expect(active.channels[1]).toMatchObject({ breaker: 'closed', connection: 'open', subscriptions: 3 });
     expect(JSON.stringify(api)).not.toContain(c.devnet.nodes()[0]?.wsUrl);
 
     for (let i = 0; i < 3; i++) await c.devnet.mineBlock();
