@@ -401,8 +401,13 @@ export const ProviderSchema = z.strictObject({
   wsUrl: url(['ws:', 'wss:']).optional(),
   /** Lower is preferred by the `priority` strategy. @default the provider's index in the list */
   priority: int(0).optional(),
-  /** Serves full history (old state, old traces). @default false */
+  /** Serves full history (old state, old traces): never learned as pruned. @default false */
   archive: bool.default(false),
+  /**
+   * Lowest block this provider serves (a pruned node's history floor); older reads go to it last.
+   * Floors it reveals in its answers are learned without it. @default none (learned)
+   */
+  oldestBlock: int(0).optional(),
   /** Most requests in flight to this provider at once. @default 64 */
   maxConcurrent: int(1).default(64),
   /**

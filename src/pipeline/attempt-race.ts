@@ -2,7 +2,7 @@ import type { MethodPolicy } from '../jsonrpc/method-policy.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ProviderRuntime } from '../providers/provider.js';
 import { breakerVerdict, classifyOutcome, shouldFailover } from '../resilience/index.js';
-import type { BreakerPermit, Classification } from '../resilience/index.js';
+import type { BreakerPermit, CapabilityContext, Classification } from '../resilience/index.js';
 import type { UpstreamCall } from '../transport/http-upstream.js';
 import type { AttemptOutcome, ResultOutcome } from '../transport/outcome.js';
 import { describeOutcome } from '../transport/outcome.js';
@@ -246,7 +246,8 @@ async function runAttempt(
     if (received) deps.metrics.recordUpstreamBytes(chain.name, methodLabel, received.wireBytes, received.bodyBytes);
   } else {
     deps.metrics.recordAttempt(chain.name, provider.id, 'http', methodLabel, classification.cancelled ? 'cancelled' : classification.errorClass, latencyMs / 1000);
-    recordFailureEvidence(chain, provider, permit, method, classification, request.rangeSize, deps);
+    const blockNumber = request.target.kind === 'number' ? request.target.number : undefined;
+    recordFailureEvidence(chain, provider, permit, method, classification, { rangeSize: request.rangeSize, blockNumber, providerHead: provider.head.number }, deps);
   }
   return { index, provider, outcome, classification };
 }
@@ -257,7 +258,7 @@ function recordFailureEvidence(
   permit: BreakerPermit,
   method: string,
   classification: Classification,
-  rangeSize: number | undefined,
+  context: CapabilityContext,
   deps: ExecuteDeps,
 ): void {
   const verdict = breakerVerdict(classification);
@@ -270,5 +271,5 @@ function recordFailureEvidence(
     chain.events.emit({ type: 'cooldown', chain: chain.name, provider: provider.id, until: provider.cooldown.coolDown(classification.retryAfterMs) });
     deps.metrics.rateLimited.inc({ chain: chain.name, provider: provider.id });
   }
-  if (classification.errorClass === 'capability') chain.capabilities.record(provider.id, method, classification, { rangeSize });
+  if (classification.errorClass === 'capability') chain.capabilities.record(provider.id, method, classification, context);
 }

@@ -1,5 +1,6 @@
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ProviderRuntime } from '../providers/provider.js';
+import { servesBlock } from '../providers/servable-range.js';
 import { candidateEvidence } from '../routing/candidate-evidence.js';
 import type { RankCandidate, StrategyName } from '../routing/index.js';
 import type { BlockTarget } from './block-target.js';
@@ -39,7 +40,8 @@ export interface SelectionRequest {
  * its last head (it says nothing about the block): its breaker decides, on real traffic. A half-open provider goes first when it has the
  * block: its breaker admits one probe at a time (the others skip it), and without traffic it would
  * never be seen to recover; a failed probe costs that request one failover. Outliers that are not
- * left out go last.
+ * left out go next to last, and providers whose history starts above the requested block (pruned:
+ * configured or learned from their answers) go last, not out, in case the learning is wrong.
  */
 export function selectCandidates(chain: ChainRuntime, request: SelectionRequest): Selection {
   if (request.pinnedProviderId !== undefined) {
@@ -52,6 +54,7 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
   const ready: ProviderRuntime[] = [];
   const behind: ProviderRuntime[] = [];
   const outliers: ProviderRuntime[] = [];
+  const pruned: ProviderRuntime[] = [];
   const excluded: Selection['excluded'] = [];
   let preferred: ProviderRuntime | undefined;
   let retryAfterMs: number | undefined;
@@ -69,6 +72,8 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
     } else if (view.isOutlier(provider)) {
       if (request.headDependent) excluded.push({ provider, reason: 'outlier' });
       else outliers.push(provider);
+    } else if (targetNumber !== undefined && !servesBlock(provider, chain.capabilities, targetNumber)) {
+      pruned.push(provider);
     } else if (view.isLagging(provider) || (targetNumber !== undefined && !view.hasBlock(provider, targetNumber) && provider.head.lastError === undefined)) {
       behind.push(provider);
     } else if (provider.id === request.preferredProviderId) {
@@ -80,12 +85,12 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
     }
   }
   const ordered = ready.length < 2 ? ready : orderByStrategy(chain, request, ready);
-  if (preferred === undefined && probing.length === 0 && behind.length === 0 && outliers.length === 0) {
+  if (preferred === undefined && probing.length === 0 && behind.length === 0 && outliers.length === 0 && pruned.length === 0) {
     return { candidates: ordered, excluded, retryAfterMs };
   }
   const candidates = preferred === undefined ? [...probing, ...ordered] : [preferred, ...probing, ...ordered];
   if (behind.length > 0) candidates.push(...(behind.length < 2 ? behind : byHeadDescending(behind)));
-  candidates.push(...outliers);
+  candidates.push(...outliers, ...pruned);
   return { candidates, excluded, retryAfterMs };
 }
 

@@ -15,8 +15,18 @@ export interface CapabilityMemoryOptions {
 /** Request facts that refine a capability check. */
 export interface CapabilityContext {
   /** Blocks spanned by a log query (see `logsRangeSize`); undefined when unknown. */
-  rangeSize?: number;
+  rangeSize?: number | undefined;
+  /** The block number the request read; undefined when it named none (or a hash). */
+  blockNumber?: number | undefined;
+  /** The answering provider's head when it answered; undefined when unknown. */
+  providerHead?: number | undefined;
 }
+
+/**
+ * A "block unavailable" answer for a block at least this far below the provider's own head means
+ * pruned history; nearer the head it is more likely lag or a reorg, which say nothing about history.
+ */
+export const PRUNED_MIN_DEPTH = 64;
 
 export interface CapabilityEntrySnapshot {
   providerId: string;
@@ -35,6 +45,12 @@ export interface RangeLimitEntry {
   until: number;
 }
 
+interface HistoryFloor {
+  /** Lowest block the provider is believed to serve. */
+  oldestBlock: number;
+  until: number;
+}
+
 interface Entry {
   unsupportedUntil: number | undefined;
   rangeLimit: RangeLimitEntry | undefined;
@@ -50,16 +66,21 @@ interface Entry {
  *   for more than it said it takes would only buy another refusal. The real limit may be a
  *   result count rather than a block count, so the failing size is a heuristic that errs
  *   towards trying.
- * - pruned history / unknown block, unsupported params, too large: not remembered. They depend on
- *   the block or the request, not the method (a full node serves eth_call at latest but not at an
- *   old block); the request fails over and the next request tries again. Archive needs belong in
- *   config (the provider's archive flag).
+ * - pruned history: a "missing trie node" / "header not found"-style answer for a block well below
+ *   the provider's head (PRUNED_MIN_DEPTH) means it no longer holds that block: remember, per
+ *   provider, that it serves only the blocks above (see `learnedOldestBlock`); selection asks it
+ *   last for older ones rather than never, in case the learning is wrong. Config (the provider's
+ *   archive flag, oldestBlock) says it without learning.
+ * - unknown block near the head, unsupported params, too large: not remembered. They depend on the
+ *   request, not the method; the request fails over and the next request tries again.
  */
 export class CapabilityMemory {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
+  /** By provider id: configured providers only, so bounded by the config. */
+  readonly #historyFloors = new Map<string, HistoryFloor>();
 
   constructor(options: CapabilityMemoryOptions = {}) {
     this.#ttlMs = options.ttlMs ?? 600_000;
@@ -71,6 +92,10 @@ export class CapabilityMemory {
   record(providerId: string, method: string, c: Classification, context: CapabilityContext = {}): void {
     if (c.errorClass !== 'capability') return;
     if (c.capabilityKind === 'unsupported_method') this.markUnsupported(providerId, method);
+    else if (c.capabilityKind === 'block_unavailable') {
+      const { blockNumber, providerHead } = context;
+      if (blockNumber !== undefined && providerHead !== undefined && providerHead - blockNumber >= PRUNED_MIN_DEPTH) this.markPrunedBelow(providerId, blockNumber + 1);
+    }
     else if (c.capabilityKind === 'range_too_large') {
       const stated = c.rangeLimit?.maxBlocks;
       // What actually failed counts first; a stated limit stands in when the request's size is unknown.
@@ -135,12 +160,31 @@ export class CapabilityMemory {
     return context.rangeSize >= failingSize || (statedMaxBlocks !== undefined && context.rangeSize > statedMaxBlocks);
   }
 
+  /**
+   * The provider lacks history below `oldestBlock` (it answered "pruned" for the block before): for
+   * the TTL, it is believed to serve only from there on. Floors only rise: pruning moves forward.
+   */
+  markPrunedBelow(providerId: string, oldestBlock: number): void {
+    const known = this.learnedOldestBlock(providerId);
+    this.#historyFloors.set(providerId, { oldestBlock: Math.max(known ?? 0, oldestBlock), until: this.#now() + this.#ttlMs });
+  }
+
+  /** Lowest block this provider is believed to serve, as learned from its answers; undefined when nothing is known. */
+  learnedOldestBlock(providerId: string): number | undefined {
+    const floor = this.#historyFloors.get(providerId);
+    if (floor === undefined) return undefined;
+    if (floor.until > this.#now()) return floor.oldestBlock;
+    this.#historyFloors.delete(providerId);
+    return undefined;
+  }
+
   /** Forgets what was learned about a provider (one method, or all). */
   forget(providerId: string, method?: string): void {
     if (method !== undefined) {
       this.#entries.delete(keyOf(providerId, method));
       return;
     }
+    this.#historyFloors.delete(providerId);
     for (const key of [...this.#entries.keys()]) if (key.startsWith(`${providerId}\u0000`)) this.#entries.delete(key);
   }
 

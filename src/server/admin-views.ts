@@ -2,12 +2,16 @@ import type { ChainRegistry } from '../providers/chain-registry.js';
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ProviderRuntime } from '../providers/provider.js';
 import { providerReachability } from '../providers/reachability.js';
+import { servableRange } from '../providers/servable-range.js';
+import type { ServableRange } from '../providers/servable-range.js';
 
 export interface ProviderView {
   id: string;
   url: string;
   priority: number;
   archive: boolean;
+  /** Blocks it can serve: from `oldestBlock` (null: not known to lack any) and how that is known. */
+  servable: { oldestBlock: number | null; source: ServableRange['source'] };
   head: number | null;
   lag: number | null;
   lagging: boolean;
@@ -61,6 +65,10 @@ function wsChannelView(chain: ChainRuntime, p: ProviderRuntime): ChannelView[] {
   ];
 }
 
+function nullableOldest(range: ServableRange): ProviderView['servable'] {
+  return { ...range, oldestBlock: range.oldestBlock ?? null };
+}
+
 export function providerView(chain: ChainRuntime, p: ProviderRuntime): ProviderView {
   const lag = chain.view.lagOf(p);
   const nextProbeAt = p.httpBreaker.nextProbeAt;
@@ -69,6 +77,7 @@ export function providerView(chain: ChainRuntime, p: ProviderRuntime): ProviderV
     url: p.displayUrl,
     priority: p.priority,
     archive: p.archive,
+    servable: nullableOldest(servableRange(p, chain.capabilities)),
     head: p.head.number ?? null,
     lag: lag ?? null,
     lagging: chain.view.isLagging(p),

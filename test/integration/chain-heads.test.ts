@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainRuntime } from '../../src/providers/chain-runtime.js';
+import { getJson } from '../helpers/rpc.js';
 import { startCluster } from '../helpers/cluster.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -57,5 +58,14 @@ describe('chain view fed by newHeads', () => {
       drop.remove();
     }
     await waitFor(() => chain.headTracker.isSubscribed(node0), { timeoutMs: 10_000, what: 'node-0 head subscription back' });
+  });
+
+  it('shows the servable range of each provider in /api/providers, learned or not', async () => {
+    const servable = async () =>
+      new Map(((await getJson(`${cluster.lasso.url}/api/providers`)).chains[0].providers as { id: string; servable: unknown }[]).map((p) => [p.id, p.servable]));
+    expect((await servable()).get('node-1')).toEqual({ oldestBlock: null, source: 'unknown' });
+    chain.capabilities.markPrunedBelow('node-1', 3);
+    expect((await servable()).get('node-1')).toEqual({ oldestBlock: 3, source: 'learned' });
+    chain.capabilities.forget('node-1');
   });
 });

@@ -60,7 +60,7 @@ describe('HTTP failover on a real devnet', () => {
       expect((await providerState(cluster, 'node-0')).channels[0].breaker).toBe('open');
       const metrics = await getText(`${cluster.lasso.url}/metrics`);
       expect(metricValue(metrics, 'lasso_failovers_total', { from_provider: 'node-0' })).toBeGreaterThan(0);
-      expect(metricValue(metrics, 'lasso_breaker_transitions_total', { provider: 'node-0', to: 'open' })).toBe(1);
+      expect(metricValue(metrics, 'lasso_breaker_transitions_total', { provider: 'node-0', transport: 'http', to: 'open' })).toBe(1);
       expect(metricValue(metrics, 'lasso_breaker_state', { provider: 'node-0', transport: 'http' })).toBe(2);
     });
   });

@@ -81,6 +81,29 @@ describe('CapabilityMemory', () => {
     expect(memory.snapshot().map((e) => `${e.providerId}/${e.method}`).sort()).toEqual(['a/eth_getLogs', 'a/trace_block']);
   });
 
+  it('learns a pruned history floor from errors for blocks well below the provider head, not near it', () => {
+    const { memory, clock } = setup({ ttlMs: 1_000 });
+    const trie = classifyRpc(-32000, 'missing trie node 1a2b (path )', 'eth_call');
+    const header = classifyRpc(-32000, 'header not found', 'eth_getBalance');
+    // Near its head: lag or a reorg, not pruning.
+    memory.record('a', 'eth_call', trie, { blockNumber: 9_990, providerHead: 10_000 });
+    memory.record('a', 'eth_call', trie, { blockNumber: 500 }); // head unknown: nothing
+    expect(memory.learnedOldestBlock('a')).toBeUndefined();
+    memory.record('a', 'eth_call', trie, { blockNumber: 5_000, providerHead: 10_000 });
+    expect(memory.learnedOldestBlock('a')).toBe(5_001);
+    // Floors only rise (pruning moves forward), whatever the method.
+    memory.record('a', 'eth_getBalance', header, { blockNumber: 7_000, providerHead: 10_050 });
+    memory.record('a', 'eth_call', trie, { blockNumber: 100, providerHead: 10_050 });
+    expect(memory.learnedOldestBlock('a')).toBe(7_001);
+    expect(memory.learnedOldestBlock('b')).toBeUndefined();
+    expect(memory.isUnsupported('a', 'eth_call')).toBe(false);
+    clock.t += 1_000;
+    expect(memory.learnedOldestBlock('a')).toBeUndefined();
+    memory.markPrunedBelow('a', 42);
+    memory.forget('a');
+    expect(memory.learnedOldestBlock('a')).toBeUndefined();
+  });
+
   it('stays bounded, evicting the least recently learned entry', () => {
     const { memory } = setup({ maxEntries: 3 });
     for (const m of ['m1', 'm2', 'm3', 'm4']) memory.markUnsupported('a', m);
