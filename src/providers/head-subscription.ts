@@ -38,6 +38,7 @@ export function parseHeadNotification(value: unknown): { number: number; hash: s
  */
 export class HeadSubscription {
   private subscription: UpstreamSubscription | undefined;
+  private heard: number | undefined;
   private subscribing = false;
   private stopped = false;
   private readonly onState = (change: WsStateChange): void => {
@@ -48,6 +49,11 @@ export class HeadSubscription {
 
   get healthy(): boolean {
     return this.subscription?.active === true;
+  }
+
+  /** The last head the live subscription announced; undefined while it is down or has announced none yet. */
+  get liveHead(): number | undefined {
+    return this.healthy ? this.heard : undefined;
   }
 
   start(): void {
@@ -77,6 +83,7 @@ export class HeadSubscription {
       }
       if (!result.subscription.active) return; // lost with its connection already; the reopen subscribes again
       this.subscription = result.subscription;
+      this.heard = undefined;
       this.options.onHealth(true);
     } finally {
       this.subscribing = false;
@@ -87,7 +94,9 @@ export class HeadSubscription {
     return {
       onNotification: (value) => {
         const head = parseHeadNotification(value);
-        if (head !== undefined && !this.stopped) this.options.onHead(head.number, head.hash);
+        if (head === undefined || this.stopped) return;
+        this.heard = head.number;
+        this.options.onHead(head.number, head.hash);
       },
       onEnd: () => {
         this.subscription = undefined;

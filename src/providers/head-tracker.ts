@@ -165,10 +165,7 @@ export class HeadTracker {
       const outcome = await provider.http.send({ method: 'eth_blockNumber', timeoutMs });
       if (outcome.type === 'result' && typeof outcome.result === 'string' && /^0x[0-9a-fA-F]+$/.test(outcome.result)) {
         this.options.onProbe?.(provider, performance.now() - started);
-        // While subscribed the poll is a liveness check: the head keeps coming from newHeads (an
-        // HTTP answer that disagrees must not make the provider's head flip between the two sources).
-        const known = provider.head.number;
-        view.observeHead(provider, this.isSubscribed(provider) && known !== undefined ? known : Number.parseInt(outcome.result, 16));
+        view.observeHead(provider, this.polledHead(provider, Number.parseInt(outcome.result, 16)));
         if (count % this.options.finalityEvery === 1) await this.pollFinality(provider, timeoutMs);
       } else {
         this.options.onProbe?.(provider, undefined);
@@ -177,6 +174,18 @@ export class HeadTracker {
     } finally {
       this.options.onUpdate(provider);
     }
+  }
+
+  /**
+   * The head a successful poll stands for. While the subscription announces heads at least as high
+   * as the chain's, the poll is a liveness check and the head stays the announced one: an HTTP
+   * answer that disagrees must not make the head flip between two sources. Before the first
+   * announcement, or when announcements fell behind the chain (a silent stall), the poll's word counts.
+   */
+  private polledHead(provider: ProviderRuntime, polled: number): number {
+    const announced = this.subscriptions.get(provider)?.liveHead;
+    const chainHead = this.options.view.corroboratedHead();
+    return announced !== undefined && (chainHead === undefined || announced >= chainHead) ? announced : polled;
   }
 
   private async pollFinality(provider: ProviderRuntime, timeoutMs: number): Promise<void> {
