@@ -131,6 +131,23 @@ describe('HeadTracker with newHeads subscriptions', () => {
     tracker.stop();
   });
 
+  it('counts a poll before the first announcement, and when announcements fall behind the chain (a silent stall)', async () => {
+    vi.useFakeTimers();
+    const { tracker, channel, ws, polled, setHead } = setup();
+    tracker.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(tracker.isSubscribed(ws)).toBe(true);
+    setHead(11); // mined before any announcement reached us
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(ws.head.number).toBe(11);
+    channel.announce(11, 'e');
+    setHead(12); // the other provider moves on, the subscription stays silent
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(polled.head.number).toBe(12);
+    expect(ws.head.number).toBe(12);
+    tracker.stop();
+  });
+
   it('stops the subscription with the tracker', async () => {
     const { tracker, channel, ws } = setup();
     tracker.start();
