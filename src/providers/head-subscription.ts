@@ -2,7 +2,6 @@ import type { SubscribeResult, UpstreamSubscription, UpstreamSubscriptionListene
 
 /** What a head subscription needs of a provider's WebSocket channel (WsUpstream; a fake in tests). */
 export interface HeadChannel {
-  readonly isOpen: boolean;
   waitOpen(timeoutMs: number): Promise<boolean>;
   subscribe(kind: string, params: readonly unknown[], listener: UpstreamSubscriptionListener, options?: { timeoutMs?: number }): Promise<SubscribeResult>;
   on(event: 'state', listener: (change: WsStateChange) => void): unknown;

@@ -21,18 +21,14 @@ export interface HeadTrackerOptions {
    */
   onProbe?: (provider: ProviderRuntime, latencyMs: number | undefined) => void;
   /**
-   * Learn heads (and their hashes) from a newHeads subscription on providers that have a WebSocket
-   * channel; their polls then only check liveness. @default true
-   */
-  subscribeHeads?: boolean;
-  /**
-   * The channel a provider's head subscription is held on. @default the provider's own ws channel
+   * The channel a provider's newHeads subscription is held on (none: polls only).
+   * @default the provider's own ws channel
    */
   headChannel?: (provider: ProviderRuntime) => HeadChannel | undefined;
 }
 
 /** While a provider's head subscription is live, it is polled only every this many intervals (at most 2 × maxIntervalMs apart). */
-export const SUBSCRIBED_POLL_EVERY = 5;
+const SUBSCRIBED_POLL_EVERY = 5;
 
 /** Timeout of one head poll, as for a client's eth_blockNumber. */
 const POLL_TIMEOUT_MS = 1_000;
@@ -107,7 +103,6 @@ export class HeadTracker {
   }
 
   private subscribe(provider: ProviderRuntime): void {
-    if (this.options.subscribeHeads === false) return;
     const channel = this.options.headChannel ? this.options.headChannel(provider) : provider.ws;
     if (channel === undefined) return;
     const { view, maxIntervalMs } = this.options;
