@@ -60,9 +60,11 @@ describe('soak samples Lasso in its own process', () => {
       expect(s.heapUsedMb).toBeGreaterThan(0);
       expect(s.fds).toBeGreaterThan(0);
       expect(s.upstreamSockets).toBeGreaterThan(0);
-      expect(s.clientSockets).toBeGreaterThanOrEqual(2); // the two WebSocket subscribers at least
       expect(s.eventLoopLagMs).toBeGreaterThanOrEqual(0);
     }
+    // Client connections are counted apart: while both subscribers are connected, at least their two.
+    // (The first sample may come before they connect, the last after the workload let go of its pool.)
+    expect(Math.max(...soak.samples.map((s) => s.clientSockets ?? 0))).toBeGreaterThanOrEqual(2);
     expect(soak.samples.at(-1)).toMatchObject({ wsConnections: 2, subscriptions: 2 });
     // The rest of the battle still reads Lasso: breakers and metrics through its HTTP API.
     expect(result.lasso.totals.requests).toBe(100);
