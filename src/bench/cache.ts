@@ -9,6 +9,7 @@
  * Environment: BENCH_DURATION_MS (3000), BENCH_CONCURRENCY (32), BENCH_ROUNDS (5), BENCH_CACHE_ENTRIES (4000).
  * Goal: cache hits at least 2x the pass-through's throughput, and a lower p50.
  */
+import { generatorInfo } from '../battle/environment.js';
 import { Pool } from 'undici';
 import { closedLoop } from './load.js';
 import type { LoadResult } from './load.js';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     console.log(`\ncache hits / pass-through throughput ratio: ${ratio.toFixed(2)} (cache misses over the whole run: ${misses})`);
     console.log(`memory per cached entry: ${memory.rssBytesPerEntry} B of RSS growth, ${memory.countedBytesPerEntry} B counted by the cache (${memory.entries} entries)`);
     console.log(`goal (>= 2x pass-through throughput and a lower p50): ${goalMet ? 'met' : 'NOT met'}`);
-    console.log(JSON.stringify({ bench: 'cache', durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3), misses, memory, goalMet }));
+    console.log(JSON.stringify({ bench: 'cache', generator: generatorInfo(), durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3), misses, memory, goalMet }));
   } finally {
     for (const t of [upstream, passthrough, lasso]) t.child.kill('SIGKILL');
   }

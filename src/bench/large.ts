@@ -7,6 +7,7 @@
  * this loopback (where compressing only costs CPU), and the transfer time it saves on a slower link.
  * The response cache and coalescing are off: every client request costs one upstream answer.
  */
+import { generatorInfo } from '../battle/environment.js';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
   }
   const goalMet = sizes.every((s) => s.goalMet);
   console.log(`\ngoal (>= 0.9x throughput at 2 MB and 20 MB, p99 within 1.2x, RSS growth <= 2x bytes in flight): ${goalMet ? 'met' : 'NOT met'}`);
-  console.log(JSON.stringify({ bench: 'large', cache: 'off', durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, goalMet, sizes }));
+  console.log(JSON.stringify({ bench: 'large', generator: generatorInfo(), cache: 'off', durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, goalMet, sizes }));
 }
 
 function summarise(size: LargeAnswerSize, of: (arm: ArmName) => ArmRound[]) {

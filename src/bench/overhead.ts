@@ -3,6 +3,7 @@
  * a fast static upstream hit directly, through a bare undici pass-through, and through Lasso.
  * Each server runs in its own process; the load generator runs here.
  */
+import { generatorInfo } from '../battle/environment.js';
 import { closedLoop } from './load.js';
 import type { LoadResult } from './load.js';
 import { askTarget, median, startTarget } from './target-process.js';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nLasso / pass-through throughput ratio: ${ratio.toFixed(3)} (goal >= 0.85)`);
   console.log(`Lasso CPU per request: ${summary.lasso.cpuMicrosPerRequest.toFixed(1)} µs (pass-through ${summary.passthrough.cpuMicrosPerRequest.toFixed(1)} µs)`);
-  console.log(JSON.stringify({ bench: 'overhead', cache: 'off', durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3) }));
+  console.log(JSON.stringify({ bench: 'overhead', generator: generatorInfo(), cache: 'off', durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3) }));
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,7 @@
  * (60000; the timeline scales with it), BENCH_ROUTING_SCENARIOS ("steady,chaos"), BENCH_ROUTING_OUT
  * (a JSON file for the results).
  */
+import { generatorInfo } from '../battle/environment.js';
 import { writeFile } from 'node:fs/promises';
 import type { ArmId } from '../battle/arms/index.js';
 import type { ArmResult } from '../battle/result-types.js';
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  const json = JSON.stringify({ bench: 'routing', rounds: ROUNDS, steadyMs: STEADY_MS, chaosMs: CHAOS_MS, results }, null, 2);
+  const json = JSON.stringify({ bench: 'routing', generator: generatorInfo(), rounds: ROUNDS, steadyMs: STEADY_MS, chaosMs: CHAOS_MS, results }, null, 2);
   console.log(json);
   if (process.env.BENCH_ROUTING_OUT) await writeFile(process.env.BENCH_ROUTING_OUT, json + '\n');
 }

@@ -77,7 +77,13 @@ export function successRatioAtLeast(min: number, select: (ctx: CheckContext) => 
     const records = select(ctx);
     const ratio = successRatio(records);
     const ok = records.filter((r) => r.outcome === 'success').length;
-    return { passed: ratio >= min, measured: `${pct(ratio)} (${ok}/${records.length})`, expected: `>= ${pct(min)}` };
+    // What the first misses were told, so that a failed run says why without a rerun.
+    const misses = records
+      .filter((r) => r.outcome !== 'success')
+      .slice(0, 3)
+      .map((r) => `${r.method} at ${Math.round(r.scheduledMs)} ms: ${r.errorCode ?? r.failure ?? r.outcome} ${r.errorMessage ?? ''}`.trim());
+    const detail = misses.length === 0 ? '' : `; first misses: ${misses.join(' | ')}`;
+    return { passed: ratio >= min, measured: `${pct(ratio)} (${ok}/${records.length})${detail}`, expected: `>= ${pct(min)}` };
   });
 }
 
