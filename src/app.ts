@@ -21,6 +21,7 @@ import { reloadConfig } from './reload.js';
 import { createHttpFront } from './server/http-server.js';
 import { listen, urlAuthority } from './server/listen.js';
 import type { ReloadResult } from './server/http-server.js';
+import { SharedHeadStore } from './shared-state/shared-head-store.js';
 import { SharedRedis } from './shared-state/shared-redis.js';
 import type { HealthSource } from './server/admin-views.js';
 import { RouteCache } from './server/resolve-route.js';
@@ -100,6 +101,10 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
     { limits: new RateLimits({ ...(redis && { redis, whenUnreachable: redisConfig?.whenUnreachable }) }), metrics: frontDoorMetrics },
   );
   for (const chain of runtimes) attachCache(chain, chain.config.cache, { metrics: metrics.cache, ...(redis && { redis }) });
+  if (redis) {
+    const heads = new SharedHeadStore(redis);
+    for (const chain of runtimes) chain.view.shareAnsweredHeads(heads, chain.name);
+  }
   const healthSources: HealthSource[] = [() => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : [])];
   const loopLag = new LoopLagMonitor();
   loopLag.start();

@@ -1,3 +1,4 @@
+import type { HeadFloorStore } from '../shared-state/shared-head-store.js';
 import type { ProviderRuntime } from './provider.js';
 
 /** What changed in a chain view, for metrics, logs and the event log. */
@@ -68,8 +69,17 @@ export class ChainView {
   private readonly reorgListeners = new Set<(number: number) => void>();
   private readonly tracks = new Map<string, ProviderTrack>();
   private readonly headWaiters = new Set<() => void>();
+  private shared: { store: HeadFloorStore; chain: string } | undefined;
 
   constructor(private readonly options: ChainViewOptions) {
+  }
+
+  /**
+   * Replicas behind one load balancer share the highest head any of them answered with, so a
+   * client's next request, served by another replica, is not answered with an older head.
+   */
+  shareAnsweredHeads(store: HeadFloorStore, chain: string): void {
+    this.shared = { store, chain };
   }
 
   /** Estimated block time, in ms; the configured maximum until the head has advanced twice. */
@@ -85,8 +95,20 @@ export class ChainView {
   /** The head Lasso answers with: never lower than one it answered or announced before. */
   answerHead(): number | undefined {
     const c = this.corroborated;
-    const f = this.answeredFloor;
+    let f = this.answeredFloor;
+    const s = this.sharedFloor(c);
+    if (s !== undefined && (f === undefined || s > f)) f = s;
     return c === undefined ? f : f === undefined || c > f ? c : f;
+  }
+
+  /**
+   * The replicas' shared floor, when it is a head this chain can have: one far above what this
+   * replica's providers confirm (a devnet restarted under the same Redis keys) is left out.
+   */
+  private sharedFloor(corroborated: number | undefined): number | undefined {
+    if (this.shared === undefined || corroborated === undefined) return undefined;
+    const s = this.shared.store.floor(this.shared.chain);
+    return s !== undefined && s - corroborated <= this.options.maxAheadBlocks ? s : undefined;
   }
 
   /** Highest finalized block reported by a provider that is not an outlier, never above the answer head. */
@@ -185,6 +207,7 @@ export class ChainView {
   /** A head Lasso answered with (eth_blockNumber, the block `latest` meant, a receipt's block). */
   noteAnswered(number: number): void {
     if (this.answeredFloor === undefined || number > this.answeredFloor) this.answeredFloor = number;
+    this.shared?.store.noteAnswered(this.shared.chain, number);
     if (this.headWaiters.size > 0) for (const w of [...this.headWaiters]) w();
   }
 

@@ -26,6 +26,22 @@ function setup(ids: string[], options: { maxAheadBlocks?: number } = {}) {
 }
 
 describe('ChainView', () => {
+  it('answers no lower than the head another replica answered with, unless that head is far beyond what its providers confirm', () => {
+    const { view, by } = setup(['a', 'b']);
+    const shared = new Map<string, number>();
+    const store = { floor: (chain: string) => shared.get(chain), noteAnswered: (chain: string, n: number) => shared.set(chain, Math.max(n, shared.get(chain) ?? 0)) };
+    view.shareAnsweredHeads(store, 'main');
+    view.observeHead(by['a']!, 100);
+    view.observeHead(by['b']!, 100);
+    expect(view.answerHead()).toBe(100);
+    shared.set('main', 102); // another replica's providers were a poll ahead
+    expect(view.answerHead()).toBe(102);
+    view.noteAnswered(103);
+    expect(shared.get('main')).toBe(103);
+    shared.set('main', 5000); // a chain restarted under the same keys: not a head this chain has
+    expect(view.answerHead()).toBe(103);
+  });
+
   it('a liar far ahead is an outlier, not the head the honest providers lag behind', () => {
     const { view, by, changes } = setup(['a', 'b', 'c', 'liar']);
     view.observeHead(by['a']!, 100);
