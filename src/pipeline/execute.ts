@@ -58,9 +58,10 @@ export function executeRequest(
   if (method === 'eth_blockNumber' && !pinned) return answerBlockNumber(chain, state, policy, route, deps);
   // A pinned provider is asked exactly what the client asked: its own view is what they want.
   const resolved: ResolvedBlock = pinned ? { params, target: UNRESOLVED } : resolveBlockTarget(method, params, tagHeights(chain));
+  const serve = (): Promise<RoutedResponse> => coalesceOrRoute(chain, state, method, resolved, policy, route, deps);
   const cache = pinned || route.useCache === false ? undefined : cacheOf(chain);
-  if (cache === undefined) return coalesceOrRoute(chain, state, method, resolved, policy, route, deps);
-  return cache.readThrough({ method, ...resolved }, () => coalesceOrRoute(chain, state, method, resolved, policy, route, deps), (body) => ({
+  if (cache === undefined) return serve();
+  return cache.readThrough({ method, ...resolved }, serve, (body) => ({
     ...NO_UPSTREAM,
     body,
     outcome: 'error' in body ? 'rpc_error' : 'success',

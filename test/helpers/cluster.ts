@@ -5,6 +5,7 @@ import { lassoConfigSchema } from '../../src/config/index.js';
 import { Devnet } from '../../src/devnet/index.js';
 import type { DevnetOptions } from '../../src/devnet/index.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { getJson } from './rpc.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -115,14 +116,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       rpcUrl: `${started.url}/rpc/devnet`,
       wsUrl: `${started.url.replace(/^http/, 'ws')}/ws/rpc/devnet`,
       async caughtUp(timeoutMs = 5000) {
-        await waitFor(
-          async () => {
-            const res = await fetch(`${started.url}/api/chains`);
-            const body = (await res.json()) as { chains: Array<{ head?: number }> };
-            return body.chains[0]?.head === devnet.canonical.head();
-          },
-          { timeoutMs, what: "the chain view to see the devnet's head" },
-        );
+        await waitFor(async () => (await getJson(`${started.url}/api/chains`)).chains[0]?.head === devnet.canonical.head(), {
+          timeoutMs,
+          what: "the chain view to see the devnet's head",
+        });
       },
       async close() {
         await started.close();
