@@ -57,7 +57,9 @@ export class StaleReads {
       const account = accounts[round % accounts.length];
       await this.blockByNumber(number);
       await this.blockByHash(number);
-      if (account) {
+      // State at the newest block is left out: a node still importing it answers a number it is
+      // mining with the state before it (seen with anvil), which no reorg or cache has to do with.
+      if (account && number < truth.head()) {
         await this.value('balance', 'eth_getBalance', account, number);
         await this.value('nonce', 'eth_getTransactionCount', account, number);
       }
