@@ -3,6 +3,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioResult } from '../chaos/scenario/index.js';
+import { CAPACITY_RESULT_SCHEMA } from './capacity.js';
+import type { CapacityResult } from './capacity.js';
 import { comparisonTable, markdownTable, sloTable } from './report/tables.js';
 import { BATTLE_RESULT_SCHEMA } from './result-types.js';
 import { builtInScenario } from './scenarios.js';
@@ -17,6 +19,8 @@ export interface ValidationSources {
   scenarios: { file: string; result: ScenarioResult }[];
   /** `npm run bench:overhead` JSON line, when committed (docs/results/bench-overhead.json). */
   overhead?: { file: string; data: OverheadBench };
+  /** `npm run bench:capacity` results (`lasso.capacity-result`), e.g. docs/results/*-capacity.json. */
+  capacity?: { file: string; result: CapacityResult }[];
 }
 
 interface OverheadBench {
@@ -30,6 +34,7 @@ export async function loadValidationSources(root: string): Promise<ValidationSou
   const battles: ValidationSources['battles'] = [];
   const scenarios: ValidationSources['scenarios'] = [];
   let overhead: ValidationSources['overhead'];
+  const capacity: NonNullable<ValidationSources['capacity']> = [];
   for (const dir of ['docs/results', 'docs/scenarios/results']) {
     const abs = join(root, dir);
     if (!existsSync(abs)) continue;
@@ -43,11 +48,13 @@ export async function loadValidationSources(root: string): Promise<ValidationSou
       }
       if (data.schema === BATTLE_RESULT_SCHEMA) battles.push({ file, result: data as unknown as BattleResult });
       else if (data.schema === 'lasso.scenario-result') scenarios.push({ file, result: data as unknown as ScenarioResult });
+      else if (data.schema === CAPACITY_RESULT_SCHEMA) capacity.push({ file, result: data as unknown as CapacityResult });
       else if (data.bench === 'overhead') overhead = { file, data: data as unknown as OverheadBench };
     }
   }
   battles.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt));
-  return { battles, scenarios, ...(overhead && { overhead }) };
+  capacity.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt));
+  return { battles, scenarios, capacity, ...(overhead && { overhead }) };
 }
 
 /**
@@ -72,8 +79,44 @@ function scenarioTitle(r: BattleResult): string {
   }
 }
 
-/** The bar the committed 30-minute flapping run must meet. */
+/** The bar the committed 30-minute flapping runs must meet. */
 const FLAPPING_BAR = { minDurationMs: 30 * 60_000, successRatio: 0.999, p95Ms: 200, wsDeliveryRatio: 1, duplicates: 0 };
+
+/** Shortest soak whose leak verdict counts as evidence. */
+const SOAK_BAR_MS = 60 * 60_000;
+
+function meetsFlappingBar(r: BattleResult): boolean {
+  const t = r.lasso.totals;
+  return (
+    t.answeredRatio >= FLAPPING_BAR.successRatio &&
+    t.latencyMs.p95 <= FLAPPING_BAR.p95Ms &&
+    (r.subscriptions.deliveryRatio ?? 0) >= FLAPPING_BAR.wsDeliveryRatio &&
+    r.subscriptions.duplicates === FLAPPING_BAR.duplicates
+  );
+}
+
+/** The soak's leak verdict: each resource's fitted growth, projected over 48 hours (an extrapolation). */
+function soakEvidence(r: BattleResult): string[] {
+  const soak = r.soak!;
+  const failed = soak.growth.filter((g) => !g.passed);
+  const lines = [
+    `- Soak ${r.id}: ${formatDuration(r.scenario.durationMs)} at ${r.scenario.rate} req/s, ${soak.samples.length} samples of Lasso's own process; ` +
+      `leak verdict **${soak.tooShort ? 'not judged (too few samples)' : failed.length === 0 ? 'no leak' : `growth in ${failed.map((g) => g.resource).join(', ')}`}** ` +
+      `(${r.verdict.passed ? 'every SLO passed' : `failed: ${r.verdict.failed.join(', ')}`}). ` +
+      `The 48-hour figures extrapolate the fitted slope of this run; no 48-hour run was made.`,
+    '',
+    markdownTable({
+      header: ['resource', 'first quarter', 'last quarter', 'slope / hour', 'projected over 48 h', 'bound over 48 h', 'verdict'],
+      rows: soak.growth.map((g) => [g.resource, round(g.first), round(g.last), round(g.slopePerHour), round(g.projected48h), g.max48h === undefined ? '—' : round(g.max48h), g.passed ? 'pass' : 'FAIL']),
+    }),
+    '',
+  ];
+  return lines;
+}
+
+function round(v: number): string {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(1) : v.toFixed(3);
+}
 
 /** Renders docs/VALIDATION_REPORT.md from the sources. Pure: same sources, same text. */
 export function renderValidationReport(s: ValidationSources): string {
@@ -123,19 +166,27 @@ export function renderValidationReport(s: ValidationSources): string {
   }
 
   out.push('', '## Required evidence', '');
-  const flapping = s.battles.filter((b) => b.result.scenario.name === 'flapping' && b.result.scenario.durationMs >= FLAPPING_BAR.minDurationMs).at(-1);
-  if (!flapping) out.push('- 30-minute `flapping` run: **not committed yet** (`npx lasso battle --scenario flapping --out docs/results`).');
+  const flappingRuns = s.battles.filter((b) => b.result.scenario.name === 'flapping' && !b.result.options.compare && b.result.scenario.durationMs >= FLAPPING_BAR.minDurationMs);
+  if (flappingRuns.length === 0) out.push('- 30-minute `flapping` runs: **not committed yet** (`npx lasso battle --scenario flapping --seed N --out docs/results`).');
   else {
-    const r = flapping.result;
-    const t = r.lasso.totals;
-    const meets =
-      t.answeredRatio >= FLAPPING_BAR.successRatio && t.latencyMs.p95 <= FLAPPING_BAR.p95Ms && (r.subscriptions.deliveryRatio ?? 0) >= FLAPPING_BAR.wsDeliveryRatio && r.subscriptions.duplicates === FLAPPING_BAR.duplicates;
+    const meeting = flappingRuns.filter((b) => meetsFlappingBar(b.result));
+    const seeds = new Set(flappingRuns.map((b) => b.result.scenario.seed));
     out.push(
-      `- 30-minute \`flapping\` run (${r.id}): ${meets ? '**meets**' : '**does not meet**'} the bar (success ≥ 99.9%, p95 ≤ 200 ms, WS delivery 100%, 0 duplicates): ` +
-        `success ${formatPct(t.answeredRatio, 3)} over ${t.requests} requests, p95 ${formatMs(t.latencyMs.p95)}, WS delivery ${formatPct(r.subscriptions.deliveryRatio, 3)} ` +
-        `(${r.subscriptions.delivered}/${r.subscriptions.expected}), ${r.subscriptions.duplicates} duplicates, ${r.faults.episodes.length} flaps.`,
+      `- 30-minute \`flapping\` runs: ${meeting.length} of ${flappingRuns.length} (${seeds.size} seed${seeds.size === 1 ? '' : 's'}) meet the bar ` +
+        '(success ≥ 99.9%, p95 ≤ 200 ms, WS delivery 100%, 0 duplicates):',
     );
+    for (const { result: r } of flappingRuns) {
+      const t = r.lasso.totals;
+      out.push(
+        `  - ${r.id} (seed ${r.scenario.seed}): ${meetsFlappingBar(r) ? '**meets**' : '**does not meet**'} the bar: ` +
+          `success ${formatPct(t.answeredRatio, 3)} over ${t.requests} requests, p95 ${formatMs(t.latencyMs.p95)}, WS delivery ${formatPct(r.subscriptions.deliveryRatio, 3)} ` +
+          `(${r.subscriptions.delivered}/${r.subscriptions.expected}), ${r.subscriptions.duplicates} duplicates, ${r.faults.episodes.length} flaps.`,
+      );
+    }
   }
+  const soak = s.battles.filter((b) => b.result.soak && b.result.scenario.durationMs >= SOAK_BAR_MS).at(-1);
+  if (!soak) out.push('- Soak of at least 60 minutes: **not committed yet** (`npx lasso battle --scenario soak --duration 62m --out docs/results`).');
+  else out.push(...soakEvidence(soak.result));
   const compares = s.battles.filter((b) => b.result.comparison);
   if (compares.length === 0) out.push('- `--compare` run: **not committed yet** (`lasso battle --scenario tail --compare`, then copy the files to docs/results).');
   for (const { result: r } of compares) out.push(`- \`--compare\` run ${r.id} (${r.scenario.name}): ${r.comparison!.note}`);
@@ -178,6 +229,17 @@ export function renderValidationReport(s: ValidationSources): string {
     out.push(`Throughput of one Lasso process (\`npm run bench:overhead\`, [${s.overhead.file}](${relative('docs', s.overhead.file)})); Lasso / pass-through ratio ${s.overhead.data.ratio}:`, '', markdownTable({ header: ['arm', 'req/s', 'p50', 'p99', 'CPU / request'], rows }), '');
   } else {
     out.push('- Throughput of one process: no `bench:overhead` result is committed (docs/results/bench-overhead.json, the JSON line the bench prints last).');
+  }
+  const capacity = s.capacity?.at(-1);
+  if (!capacity) out.push('- Maximum sustained throughput at SLO: no capacity run is committed (`npm run bench:capacity -- --out docs/results`).');
+  else {
+    const c = capacity.result;
+    out.push(
+      `- Maximum sustained throughput at SLO (\`npm run bench:capacity\`, [${capacity.file}](${relative('docs', capacity.file)}), commit \`${c.generator.commit ?? 'unknown'}\`): ` +
+        `**${c.maxThroughputAtSlo} req/s** served at an offered ${c.maxRateAtSlo} req/s of the read mix, ` +
+        (c.pinning ? `Lasso pinned to CPU ${c.pinning.lasso}, load and devnet on CPU ${c.pinning.load}; ` : 'without CPU pinning; ') +
+        `SLO per ${c.setup.stepMs / 1000} s step: answered ≥ ${formatPct(c.slo.answeredRatio, 1)}, p99 ≤ ${c.slo.p99Ms} ms; limited by ${c.limitedBy === 'not reached' ? 'nothing up to the last step' : c.limitedBy === 'lasso' ? "Lasso's core" : 'the load side'}.`,
+    );
   }
   const episodes = s.battles.flatMap((b) => b.result.faults.episodes);
   const worst = (get: (e: (typeof episodes)[number]) => number | null) => {

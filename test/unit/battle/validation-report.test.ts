@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderValidationReport } from '../../../src/battle/validation-report.js';
+import type { CapacityResult } from '../../../src/battle/capacity.js';
 import type { BattleResult } from '../../../src/battle/result-types.js';
 import { syntheticResult } from './fixture.js';
 
@@ -20,19 +21,69 @@ describe('validation report', () => {
   it('says what evidence is missing when nothing is committed', () => {
     const md = renderValidationReport({ battles: [], scenarios: [] });
     expect(md).toContain('No battle result is committed yet');
-    expect(md).toContain('30-minute `flapping` run: **not committed yet**');
+    expect(md).toContain('30-minute `flapping` runs: **not committed yet**');
+    expect(md).toContain('Soak of at least 60 minutes: **not committed yet**');
+    expect(md).toContain('no capacity run is committed');
     expect(md).toContain('`--compare` run: **not committed yet**');
     expect(md).toContain('## Known limits');
   });
 
   it('checks the 30-minute flapping run against the issue bar and lists the comparison', () => {
     const md = renderValidationReport({ battles: [{ file: 'docs/results/a.json', result: flapping30() }, { file: 'docs/results/b.json', result: syntheticResult() }], scenarios: [] });
-    expect(md).toContain('30-minute `flapping` run (20250101-000000Z-flapping): **meets** the bar');
+    expect(md).toContain('30-minute `flapping` runs: 1 of 1 (1 seed) meet the bar');
+    expect(md).toContain('20250101-000000Z-flapping (seed 1): **meets** the bar');
     expect(md).toContain('`--compare` run 20250101-000000Z-synthetic-compare (synthetic): Made up.');
     expect(md).toContain('[20250101-000000Z-flapping](results/a.json)');
     expect(md).toMatch(/\| Lasso \| 1200 \|/);
     const slow = renderValidationReport({ battles: [{ file: 'docs/results/a.json', result: flapping30((r) => (r.lasso.totals.latencyMs.p95 = 250)) }], scenarios: [] });
     expect(slow).toContain('**does not meet** the bar');
+  });
+
+  it('summarises every 30-minute flapping run, the soak leak verdict and the capacity run', () => {
+    const runs = [1, 2, 3].map((seed) =>
+      flapping30((r) => {
+        r.id = `2025010${seed}-000000Z-flapping`;
+        r.scenario.seed = seed;
+        if (seed === 2) r.lasso.totals.answeredRatio = 0.99;
+      }),
+    );
+    const soak = structuredClone(syntheticResult());
+    soak.id = '20250104-000000Z-soak';
+    soak.scenario.name = 'soak';
+    soak.scenario.durationMs = 62 * 60_000;
+    soak.options.compare = false;
+    delete soak.comparison;
+    const growth = { first: 80, last: 81, growth: 1, slopePerHour: 0.5, projected48h: 24, max48h: 64, passed: true };
+    soak.soak = { intervalMs: 10_000, warmupMs: 60_000, lassoPid: 1, samples: [], tooShort: false, growth: [{ resource: 'rssMb', ...growth }, { resource: 'fds', ...growth, passed: false }] };
+    const step = { durationMs: 20_000, requests: 1, answeredRatio: 1, latencyMs: syntheticResult().lasso.totals.latencyMs, errors: {}, lassoCpu: 0.9, loadCpu: 0.5, failures: [] };
+    const capacity: CapacityResult = {
+      schema: 'lasso.capacity-result',
+      schemaVersion: 1,
+      generator: { name: 'lasso battle', version: '1.0.0', commit: 'abc123def456', clean: true },
+      startedAt: '2025-01-05T00:00:00Z',
+      finishedAt: '2025-01-05T00:10:00Z',
+      environment: { ...soak.environment, loadAverage: { start: [0], end: [0] } },
+      pinning: { lasso: '0', load: '1' },
+      setup: { providers: 3, mix: {}, blockTimeMs: 1000, stepMs: 20_000, seed: 1 },
+      slo: { answeredRatio: 0.999, p99Ms: 250 },
+      steps: [{ ...step, rate: 1000, throughput: 998, passed: true }, { ...step, rate: 2000, throughput: 1500, passed: false }],
+      maxRateAtSlo: 1000,
+      maxThroughputAtSlo: 998,
+      limitedBy: 'lasso',
+    };
+    const md = renderValidationReport({
+      battles: [...runs.map((result, i) => ({ file: `docs/results/f${i}.json`, result })), { file: 'docs/results/soak.json', result: soak }],
+      scenarios: [],
+      capacity: [{ file: 'docs/results/c.json', result: capacity }],
+    });
+    expect(md).toContain('30-minute `flapping` runs: 2 of 3 (3 seeds) meet the bar');
+    expect(md).toContain('20250102-000000Z-flapping (seed 2): **does not meet** the bar');
+    expect(md).toContain('Soak 20250104-000000Z-soak: 62 m');
+    expect(md).toContain('leak verdict **growth in fds**');
+    expect(md).toContain('no 48-hour run was made');
+    expect(md).toMatch(/\| rssMb \| 80\.0 \| 81\.0 \| 0\.500 \| 24\.0 \| 64\.0 \| pass \|/);
+    expect(md).toContain("**998 req/s** served at an offered 1000 req/s of the read mix, Lasso pinned to CPU 0, load and devnet on CPU 1");
+    expect(md).toContain("limited by Lasso's core");
   });
 
   it('flags runs made from uncommitted changes as not reproducible', () => {
