@@ -1,5 +1,6 @@
-import { Devnet, DEVNET_DEFAULTS } from './devnet.js';
-import type { DevnetLogger } from './devnet.js';
+import { Devnet } from './devnet.js';
+import { DEVNET_DEFAULTS } from './options.js';
+import type { DevnetLogger } from './options.js';
 
 export const DEVNET_USAGE = `Usage: lasso devnet [options]
 

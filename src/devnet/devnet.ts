@@ -1,113 +1,22 @@
 import { EventEmitter } from 'node:events';
-import { getContractAddress } from 'viem';
-import type { Address, Hex, RpcLog } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import type { PrivateKeyAccount } from 'viem/accounts';
+import type { Address, Hex } from 'viem';
 import { ACCOUNT_COUNT, DEFAULT_MNEMONIC, RESERVED_ACCOUNT_INDEXES, deriveAccounts } from './accounts.js';
 import type { DevnetAccount } from './accounts.js';
 import { silentLogger } from '../observability/component-logger.js';
-import type { ComponentLogger } from '../observability/component-logger.js';
 import { AnvilProcess } from './anvil-process.js';
-import { applyBlock, findCommonAncestor, mineOn, rawTransactions, rawTxHash, readPool, txHashesOf } from './block-sync.js';
 import type { AnvilBlock } from './block-sync.js';
-import { EMITTER_INIT, REVERT_SELECTOR, encodePingCalldata } from './emitter-contract.js';
-import {
-  DevnetError,
-  DevnetStoppedError,
-  DivergenceError,
-  InvalidReorgError,
-  NoMiningNodeError,
-  NodeDownError,
-  UnknownNodeError,
-} from './errors.js';
+import { REVERT_SELECTOR } from './emitter-contract.js';
+import { DevnetError, DevnetStoppedError, DivergenceError, NoMiningNodeError, NodeDownError, UnknownNodeError } from './errors.js';
 import { GroundTruth } from './ground-truth.js';
-import type { CanonicalBlock, ReadonlyGroundTruth, ReorgRecord } from './ground-truth.js';
+import type { CanonicalBlock, ReadonlyGroundTruth } from './ground-truth.js';
+import { IntervalMining } from './interval-mining.js';
+import { Lockstep } from './lockstep.js';
 import { DevnetNode } from './node.js';
 import type { DevnetNodeInfo } from './node.js';
+import { DEVNET_DEFAULTS } from './options.js';
+import type { DevnetEvents, DevnetLogger, DevnetOptions, MineOptions, ReorgOptions } from './options.js';
+import { OwnTransactions } from './own-transactions.js';
 import { AnvilRpc } from './rpc.js';
-import { SerialQueue } from './serial-queue.js';
-import { errorMessage } from '../error-message.js';
-
-/** The logger the devnet takes; a pino Logger fits, and so does `console`. */
-export type DevnetLogger = ComponentLogger;
-
-export interface DevnetOptions {
-  /** Number of anvil nodes. @default 3 */
-  nodes?: number;
-  /** Address every node listens on. @default '127.0.0.1' */
-  host?: string;
-  /** 0: each node gets an ephemeral port. Otherwise node i listens on `basePort + i`. @default 0 */
-  basePort?: number;
-  /** @default 1337 */
-  chainId?: number;
-  /** Start interval mining right away with this block time; 0 = only `mineBlock()` mines. @default 0 */
-  blockTimeMs?: number;
-  /** Ping transactions (emitter calls, one log each) the devnet puts in each mined block. @default 2 */
-  txPerBlock?: number;
-  /** Unix seconds of the genesis block. @default the current time, rounded down */
-  genesisTimestamp?: number;
-  /** Base fee of every block, in wei. @default 1 gwei */
-  baseFeePerGas?: bigint;
-  /** Mnemonic of the ten funded dev accounts. @default anvil's `test test ... junk` */
-  mnemonic?: string;
-  /** Deadline for one anvil process to start listening. @default 10_000 */
-  startTimeoutMs?: number;
-  /** Where the devnet reports what it does. @default silent */
-  logger?: DevnetLogger;
-  /**
-   * Nodes that receive the canonical blocks late, by id (e.g. `{ 'node-2': 2 }`): see {@link Devnet.setLag}.
-   * They get block 1 (the emitter) like every node, then lag from there. @default {} (every node in lockstep)
-   */
-  lagBlocks?: Record<string, number>;
-}
-
-/** Typed events of a {@link Devnet}. */
-export interface DevnetEvents {
-  /** A block joined the canonical chain (every in-sync node serves it already, lagging nodes got theirs). */
-  block: [block: CanonicalBlock];
-  /** A reorg finished; its replacement blocks were emitted as `block` events just before. */
-  reorg: [reorg: ReorgRecord];
-  /** A node changed state (started, caught up, paused, killed, ...). */
-  node: [node: DevnetNodeInfo];
-  /** Interval mining failed to mine a block (it keeps trying on the next tick). */
-  'mining-error': [error: Error];
-}
-
-export interface MineOptions {
-  /** Ping transactions the devnet adds to this block. @default the devnet's `txPerBlock` */
-  txs?: number;
-}
-
-export interface ReorgOptions {
-  /** Length of the new branch. @default depth + 1 (the new branch is longer, as on a real chain) */
-  newBlocks?: number;
-  /** Ping transactions per new block. @default the devnet's `txPerBlock` */
-  txs?: number;
-}
-
-export const DEVNET_DEFAULTS = {
-  nodes: 3,
-  host: '127.0.0.1',
-  basePort: 0,
-  chainId: 1337,
-  blockTimeMs: 0,
-  txPerBlock: 2,
-  baseFeePerGas: 1_000_000_000n,
-  startTimeoutMs: 10_000,
-} as const;
-
-const PING_GAS = 100_000n;
-const DEPLOY_GAS = 500_000n;
-const PRIORITY_FEE = 1_000_000_000n;
-/** Reserved accounts the devnet pings from, alternating. Account 0 also deploys the emitter. */
-const PINGER_INDEXES = [0, 1] as const;
-
-interface MineSpec {
-  pings: number;
-  deployEmitter?: boolean;
-  /** Lowest timestamp allowed (a reorg's replacement block must differ from the orphan at its height). */
-  minTimestamp?: number;
-}
 
 /**
  * N local anvil nodes that serve one identical chain.
@@ -134,18 +43,11 @@ export class Devnet extends EventEmitter<DevnetEvents> {
   private readonly truth = new GroundTruth();
   private readonly nodeList: DevnetNode[];
   private readonly allAccounts: DevnetAccount[];
-  private readonly pingers: PrivateKeyAccount[];
-  private readonly queue = new SerialQueue();
-  /** Signed transactions that reached a node outside the lockstep; the next block's leader gets them. */
-  private carry: Hex[] = [];
-  /** Hashes of transactions the devnet signed itself (not resubmitted after a reorg: it makes new ones). */
-  private readonly ownTxHashes = new Set<string>();
-  private readonly catchUps = new Map<DevnetNode, Promise<void>>();
-  /** Bumped by each reorg so that replacement pings differ from the orphaned ones. */
-  private reorgGeneration = 0;
-  private miningToken: object | undefined;
-  private miningTimer: NodeJS.Timeout | undefined;
-  private miningInterval: number | undefined;
+  private readonly lockstep: Lockstep;
+  private readonly mining = new IntervalMining(
+    () => this.mineBlock(),
+    (err) => this.reportMiningError(err),
+  );
   private stopping: Promise<void> | undefined;
 
   private constructor(options: DevnetOptions) {
@@ -170,13 +72,22 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     this.chainId = this.opts.chainId;
     this.canonical = this.truth;
     this.allAccounts = deriveAccounts(this.opts.mnemonic);
-    this.pingers = PINGER_INDEXES.map((i) => privateKeyToAccount(this.account(i).privateKey));
-    const deployer = this.account(PINGER_INDEXES[0]).address;
-    // Block 1 holds the deployment, sent at genesis with nonce 0: the address is known up front.
-    this.contracts = { emitter: getContractAddress({ from: deployer, nonce: 0n }) };
+    const transactions = new OwnTransactions(this.allAccounts, this.chainId, this.opts.baseFeePerGas);
+    this.contracts = { emitter: transactions.emitter };
     this.nodeList = Array.from({ length: nodes }, (_, i) => {
       const port = this.opts.basePort === 0 ? 0 : this.opts.basePort + i;
       return new DevnetNode(`node-${i}`, this.opts.host, port);
+    });
+    this.lockstep = new Lockstep({
+      nodes: this.nodeList,
+      truth: this.truth,
+      transactions,
+      baseFeePerGas: this.opts.baseFeePerGas,
+      log: this.log,
+      isStopping: () => this.stopping !== undefined,
+      nodeChanged: (node) => this.emitNode(node),
+      blockMined: (block) => this.emit('block', block),
+      reorged: (record) => this.emit('reorg', record),
     });
     this.initialLags = new Map(Object.entries(options.lagBlocks ?? {}).map(([id, blocks]) => [this.getNode(id), checkedLag(blocks)]));
   }
@@ -218,7 +129,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
 
   /** Block time of interval mining, or undefined when it is off. */
   get miningIntervalMs(): number | undefined {
-    return this.miningInterval;
+    return this.mining.intervalMs;
   }
 
   nodes(): DevnetNodeInfo[] {
@@ -233,40 +144,18 @@ export class Devnet extends EventEmitter<DevnetEvents> {
   mineBlock(options: MineOptions = {}): Promise<CanonicalBlock> {
     this.assertRunning('mineBlock');
     const pings = options.txs ?? this.opts.txPerBlock;
-    return this.queue.run(() => this.mineLocked({ pings }));
+    return this.lockstep.mine({ pings });
   }
 
   /** Mines a block every `blockTimeMs` (measured start to start); a slow block delays the next, never overlaps it. */
   startMining(blockTimeMs: number): void {
     this.assertRunning('startMining');
-    if (!(blockTimeMs > 0)) throw new RangeError(`blockTimeMs must be positive, got ${blockTimeMs}`);
-    this.stopMining();
-    const token = {};
-    this.miningToken = token;
-    this.miningInterval = blockTimeMs;
-    const tick = async (): Promise<void> => {
-      this.miningTimer = undefined;
-      if (this.miningToken !== token) return;
-      const startedAt = Date.now();
-      try {
-        await this.mineBlock();
-      } catch (err) {
-        this.reportMiningError(err);
-      }
-      if (this.miningToken !== token) return;
-      this.miningTimer = setTimeout(() => void tick(), Math.max(0, startedAt + blockTimeMs - Date.now()));
-      this.miningTimer.unref();
-    };
-    this.miningTimer = setTimeout(() => void tick(), blockTimeMs);
-    this.miningTimer.unref();
+    this.mining.start(blockTimeMs);
   }
 
   /** Stops interval mining (a block being mined right now still completes). */
   stopMining(): void {
-    this.miningToken = undefined;
-    this.miningInterval = undefined;
-    if (this.miningTimer) clearTimeout(this.miningTimer);
-    this.miningTimer = undefined;
+    this.mining.stop();
   }
 
   /** The node stops receiving blocks and falls behind (a lagging provider). It keeps serving what it has. */
@@ -285,7 +174,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     const node = this.getNode(nodeId);
     node.paused = false;
     this.emitNode(node);
-    if (node.running && !node.frozen) await this.catchUp(node);
+    if (node.running && !node.frozen) await this.lockstep.catchUp(node);
   }
 
   /**
@@ -298,8 +187,8 @@ export class Devnet extends EventEmitter<DevnetEvents> {
   async setLag(nodeId: string, blocks: number): Promise<void> {
     this.assertRunning('setLag');
     const node = this.getNode(nodeId);
-    this.applyLag(node, checkedLag(blocks));
-    if (node.running && !node.paused && !node.frozen) await this.catchUp(node);
+    this.lockstep.applyLag(node, checkedLag(blocks));
+    if (node.running && !node.paused && !node.frozen) await this.lockstep.catchUp(node);
   }
 
   /** Sends `signal` to the node's process and waits until it has exited (SIGKILL after 5 s). */
@@ -323,7 +212,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
   async freeze(nodeId: string): Promise<void> {
     this.assertRunning('freeze');
     const node = this.getNode(nodeId);
-    await this.queue.run(async () => {
+    await this.lockstep.betweenBlocks(async () => {
       if (!node.running) throw new NodeDownError(node.id, 'freeze');
       node.proc?.signal('SIGSTOP');
       node.frozen = true;
@@ -340,7 +229,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     node.proc?.signal('SIGCONT');
     node.frozen = false;
     this.emitNode(node);
-    if (node.running && !node.paused) await this.catchUp(node);
+    if (node.running && !node.paused) await this.lockstep.catchUp(node);
   }
 
   /**
@@ -355,7 +244,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     node.frozen = false;
     node.head = -1;
     await this.startProcess(node);
-    await this.catchUp(node, true);
+    await this.lockstep.catchUp(node, true);
   }
 
   /**
@@ -366,7 +255,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
    */
   reorg(depth: number, options: ReorgOptions = {}): Promise<CanonicalBlock[]> {
     this.assertRunning('reorg');
-    return this.queue.run(() => this.reorgLocked(depth, options));
+    return this.lockstep.reorg(depth, { ...(options.newBlocks !== undefined && { newBlocks: options.newBlocks }), pings: options.txs ?? this.opts.txPerBlock });
   }
 
   /**
@@ -396,8 +285,7 @@ export class Devnet extends EventEmitter<DevnetEvents> {
         }),
       );
       // Operations still queued fail fast now that the nodes are gone; let them settle.
-      await this.queue.idle();
-      await Promise.allSettled([...this.catchUps.values()]);
+      await this.lockstep.settle();
       this.log.info({ nodes: this.nodeList.length }, 'devnet stopped');
     })();
     return this.stopping;
@@ -429,10 +317,10 @@ export class Devnet extends EventEmitter<DevnetEvents> {
       node.inSync = true;
       this.emitNode(node);
     }
-    await this.queue.run(() => this.mineLocked({ pings: 0, deployEmitter: true }));
+    await this.lockstep.mine({ pings: 0, deployEmitter: true });
     const code = await this.anyMiner('boot').call<Hex>('eth_getCode', [this.contracts.emitter, 'latest']);
     if (code === '0x') throw new DevnetError(`emitter deployment failed: no code at ${this.contracts.emitter}`);
-    for (const [node, lag] of this.initialLags) this.applyLag(node, lag);
+    for (const [node, lag] of this.initialLags) this.lockstep.applyLag(node, lag);
     this.log.info({ chainId: this.chainId, nodes: this.nodeList.map((n) => ({ id: n.id, port: n.port, pid: n.proc?.pid })) }, 'devnet started');
   }
 
@@ -467,305 +355,10 @@ export class Devnet extends EventEmitter<DevnetEvents> {
     this.emitNode(node);
   }
 
-  /** Replays what the node lacks: in bulk while the cluster keeps mining, then the last blocks under the lock. */
-  private catchUp(node: DevnetNode, evenIfPaused = false): Promise<void> {
-    const running = this.catchUps.get(node);
-    if (running) return running;
-    const work = (async () => {
-      node.catchingUp = true;
-      node.inSync = false;
-      this.emitNode(node);
-      const startedAt = Date.now();
-      const fromHead = node.head;
-      try {
-        await this.replay(node);
-        await this.queue.run(async () => {
-          if (node.paused && !evenIfPaused) return;
-          await this.replay(node);
-          node.inSync = !node.paused && !node.frozen && node.lag === 0;
-          node.catchingUp = false; // before the next queued block starts, so that block includes the node
-        });
-        this.log.info({ node: node.id, from: fromHead, to: node.head, ms: Date.now() - startedAt }, 'devnet node caught up');
-      } finally {
-        node.catchingUp = false;
-        this.catchUps.delete(node);
-        this.emitNode(node);
-      }
-    })();
-    this.catchUps.set(node, work);
-    return work;
-  }
-
-  /**
-   * Brings the node to the canonical head (minus its lag): back to the common ancestor, then the
-   * recorded blocks. A node already past its lag target on the canonical chain keeps its blocks.
-   */
-  private async replay(node: DevnetNode): Promise<void> {
-    for (let round = 0; round < 50; round++) {
-      const { ancestor, nodeHead } = await findCommonAncestor(node, this.truth);
-      if (nodeHead > ancestor) await node.call('anvil_rollback', [nodeHead - ancestor]);
-      node.head = ancestor;
-      let parentHash = this.truth.block(ancestor)?.hash;
-      let reorged = false;
-      const target = this.truth.head() - node.lag;
-      for (let n = ancestor + 1; n <= target; n++) {
-        if (this.stopping) throw new DevnetStoppedError('catch up');
-        const block = this.truth.block(n);
-        if (!block) break;
-        if (block.parentHash !== parentHash) {
-          reorged = true; // the chain was reorganised under the replay: find the ancestor again
-          break;
-        }
-        await applyBlock(node, block, this.carryFn);
-        parentHash = block.hash;
-      }
-      if (!reorged) return;
-    }
-    throw new DevnetError(`${node.id}: could not catch up, the chain kept reorganising`);
-  }
-
-  private readonly carryFn = (raws: Hex[]): void => {
-    this.carry.push(...raws);
-  };
-
-  /** Tries to bring back nodes that failed a block (running, unpaused): done before each block. */
-  private async repairOutOfSync(): Promise<void> {
-    for (const node of this.nodeList) {
-      if (!node.running || node.paused || node.frozen || node.inSync || node.catchingUp || node.stopped || node.lag > 0) continue;
-      try {
-        await this.replay(node);
-        node.inSync = true;
-        this.emitNode(node);
-      } catch (err) {
-        // A node killed meanwhile is not news; anything else is.
-        if (node.running) this.log.warn({ node: node.id, err: errorMessage(err) }, 'devnet node repair failed');
-      }
-    }
-  }
-
-  /** A lagging node leaves lockstep mining; it is fed after each block instead (see feedLagging). */
-  private applyLag(node: DevnetNode, lag: number): void {
-    node.lag = lag;
-    if (lag > 0) node.inSync = false;
-    this.emitNode(node);
-  }
-
-  /** Feeds every lagging node the canonical chain up to its lag behind the head (done after each block). */
-  private async feedLagging(): Promise<void> {
-    for (const node of this.nodeList) {
-      if (node.lag === 0 || !node.running || node.paused || node.frozen || node.catchingUp || node.stopped) continue;
-      try {
-        await this.replay(node);
-        this.emitNode(node);
-      } catch (err) {
-        // The next block tries again; a node killed meanwhile is not news.
-        if (node.running) this.log.warn({ node: node.id, err: errorMessage(err) }, 'devnet lagging node missed a block');
-      }
-    }
-  }
-
-  private async mineLocked(spec: MineSpec): Promise<CanonicalBlock> {
-    if (this.stopping) throw new DevnetStoppedError('mineBlock');
-    await this.repairOutOfSync();
-    const parent = this.truth.headBlock();
-    let lastError: unknown;
-    for (;;) {
-      const miners = this.nodeList.filter((n) => n.mining);
-      const [leader, ...followers] = miners;
-      if (!leader) {
-        const err = new NoMiningNodeError('mineBlock');
-        if (lastError) (err as Error & { cause?: unknown }).cause = lastError;
-        throw err;
-      }
-      const carried = this.carry.splice(0);
-      let block: CanonicalBlock;
-      try {
-        block = await this.buildOnLeader(leader, followers, parent, spec, carried);
-      } catch (err) {
-        // The leader died or misbehaved; it may hold a half-made block, so it must catch up later.
-        this.carry.unshift(...carried);
-        leader.inSync = false;
-        this.emitNode(leader);
-        lastError = err;
-        if (this.stopping) throw err;
-        this.log.warn({ node: leader.id, block: parent.number + 1, err: errorMessage(err) }, 'devnet leader failed; trying the next node');
-        continue;
-      }
-      leader.head = block.number;
-      const results = await Promise.allSettled(followers.map((f) => applyBlock(f, block, this.carryFn)));
-      const divergences: DivergenceError[] = [];
-      results.forEach((result, i) => {
-        const follower = followers[i];
-        if (result.status === 'fulfilled' || !follower) return;
-        follower.inSync = false;
-        this.emitNode(follower);
-        if (result.reason instanceof DivergenceError) divergences.push(result.reason);
-        else if (follower.running) this.log.warn({ node: follower.id, block: block.number, err: errorMessage(result.reason) }, 'devnet node missed a block');
-      });
-      block.minedAtMs = Date.now();
-      this.truth.append(block);
-      await this.feedLagging();
-      this.emit('block', block);
-      const divergence = divergences[0];
-      if (divergence) throw divergence;
-      return block;
-    }
-  }
-
-  /** Mines the next block on the leader and reads back everything a replay and a checker need. */
-  private async buildOnLeader(leader: DevnetNode, followers: DevnetNode[], parent: CanonicalBlock, spec: MineSpec, carried: Hex[]): Promise<CanonicalBlock> {
-    const number = parent.number + 1;
-    // Transactions that reached other nodes directly (e.g. via Lasso) belong in this block too.
-    const strays = await Promise.all(followers.map((f) => readPool(f, false).catch(() => [])));
-    const known = new Map<string, Hex>();
-    const outside = [...carried, ...strays.flat().map((t) => t.raw)];
-    for (const raw of outside) known.set(rawTxHash(raw).toLowerCase(), raw);
-    // Order among them does not matter (each sender's nonces sort themselves out in the pool), and
-    // errors are expected: already known, nonce too low (already mined).
-    await leader.batch(outside.map((raw) => ({ method: 'eth_sendRawTransaction', params: [raw] })));
-
-    for (const raw of await this.signOwnTransactions(leader, number, spec)) {
-      const hash = rawTxHash(raw).toLowerCase();
-      known.set(hash, raw);
-      this.ownTxHashes.add(hash);
-      await leader.call('eth_sendRawTransaction', [raw]);
-    }
-
-    const timestamp = Math.max(parent.timestamp + 1, Math.floor(Date.now() / 1000), spec.minTimestamp ?? 0);
-    const mined = await mineOn(leader, this.opts.baseFeePerGas, timestamp);
-    if (mined.parentHash !== parent.hash || Number(mined.number) !== number) {
-      throw new DivergenceError(leader.id, number, `child of ${parent.hash}`, mined.hash, `leader built on ${mined.parentHash}`);
-    }
-    const txHashes = txHashesOf(mined);
-    const unknown = txHashes.filter((h) => !known.has(h.toLowerCase()));
-    const fetched = await rawTransactions(leader, unknown);
-    unknown.forEach((h, i) => {
-      const raw = fetched[i];
-      if (raw) known.set(h.toLowerCase(), raw);
-    });
-    const rawTxs = txHashes.map((h) => {
-      const raw = known.get(h.toLowerCase());
-      if (!raw) throw new DevnetError(`${leader.id}: no raw transaction for ${h}`);
-      return raw;
-    });
-    const logs = await leader.call<RpcLog[]>('eth_getLogs', [{ blockHash: mined.hash }]);
-    return {
-      number,
-      hash: mined.hash,
-      parentHash: mined.parentHash,
-      timestamp,
-      baseFeePerGas: this.opts.baseFeePerGas,
-      txHashes,
-      rawTxs,
-      logs,
-      minedAtMs: 0,
-    };
-  }
-
-  /** The devnet's own transactions for one block: the emitter deployment (block 1) and pings. */
-  private async signOwnTransactions(leader: DevnetNode, number: number, spec: MineSpec): Promise<Hex[]> {
-    const signers = this.pingers.slice(0, Math.max(spec.deployEmitter ? 1 : 0, Math.min(spec.pings, this.pingers.length)));
-    // The leader's pending count includes anything still queued from earlier, so nonces never collide.
-    const nonces = await Promise.all(signers.map(async (s) => Number(await leader.call<Hex>('eth_getTransactionCount', [s.address, 'pending']))));
-    const fees = { maxFeePerGas: this.opts.baseFeePerGas * 2n + PRIORITY_FEE, maxPriorityFeePerGas: PRIORITY_FEE };
-    const raws: Hex[] = [];
-    const nextNonce = (i: number): number => {
-      const n = nonces[i] ?? 0;
-      nonces[i] = n + 1;
-      return n;
-    };
-    if (spec.deployEmitter && signers[0]) {
-      raws.push(await signers[0].signTransaction({ type: 'eip1559', chainId: this.chainId, nonce: nextNonce(0), gas: DEPLOY_GAS, data: EMITTER_INIT, ...fees }));
-    }
-    for (let i = 0; i < spec.pings; i++) {
-      const which = i % signers.length;
-      const signer = signers[which];
-      if (!signer) break;
-      // Value = reorg generation | block number | index: pings on a reorg's new branch differ from the orphaned ones.
-      const value = (BigInt(this.reorgGeneration) << 64n) | (BigInt(number) << 16n) | BigInt(i);
-      raws.push(
-        await signer.signTransaction({
-          type: 'eip1559',
-          chainId: this.chainId,
-          nonce: nextNonce(which),
-          to: this.contracts.emitter,
-          data: encodePingCalldata(value),
-          gas: PING_GAS,
-          ...fees,
-        }),
-      );
-    }
-    return raws;
-  }
-
-  private async reorgLocked(depth: number, options: ReorgOptions): Promise<CanonicalBlock[]> {
-    if (this.stopping) throw new DevnetStoppedError('reorg');
-    const head = this.truth.headBlock();
-    if (!Number.isInteger(depth) || depth < 1 || depth > head.number - 1) {
-      throw new InvalidReorgError(`reorg depth must be 1..${head.number - 1} at head ${head.number} (block 1 holds the emitter), got ${depth}`);
-    }
-    const newBlocks = options.newBlocks ?? depth + 1;
-    if (!Number.isInteger(newBlocks) || newBlocks < 1) throw new InvalidReorgError(`newBlocks must be a positive integer, got ${newBlocks}`);
-    await this.repairOutOfSync();
-    const miners = this.nodeList.filter((n) => n.mining);
-    if (miners.length === 0) throw new NoMiningNodeError('reorg');
-    const ancestor = this.truth.block(head.number - depth);
-    if (!ancestor) throw new InvalidReorgError(`no block ${head.number - depth}`);
-
-    const results = await Promise.allSettled(
-      miners.map(async (node) => {
-        await node.call('anvil_rollback', [depth]);
-        const tip = await node.call<AnvilBlock>('eth_getBlockByNumber', ['latest', false]);
-        if (tip.hash !== ancestor.hash) throw new DivergenceError(node.id, ancestor.number, ancestor.hash, tip.hash, 'after rollback');
-        node.head = ancestor.number;
-      }),
-    );
-    results.forEach((r, i) => {
-      const node = miners[i];
-      if (r.status === 'rejected' && node) {
-        node.inSync = false;
-        this.emitNode(node);
-        this.log.warn({ node: node.id, err: errorMessage(r.reason) }, 'devnet node failed the rollback');
-      }
-    });
-    if (results.every((r) => r.status === 'rejected')) {
-      const first = results[0];
-      throw first?.status === 'rejected' ? first.reason : new NoMiningNodeError('reorg');
-    }
-
-    const atMs = Date.now();
-    const orphaned = this.truth.truncate(ancestor.number);
-    this.reorgGeneration++;
-    // A real chain puts orphaned transactions back into the mempool. The devnet's own pings are
-    // re-created with new values instead; everything else goes into the new branch.
-    for (const block of orphaned) {
-      for (const raw of block.rawTxs) if (!this.ownTxHashes.has(rawTxHash(raw).toLowerCase())) this.carry.push(raw);
-    }
-    this.log.info({ depth, commonAncestor: ancestor.number, newBlocks }, 'devnet reorg');
-
-    const replacement: CanonicalBlock[] = [];
-    for (let i = 0; i < newBlocks; i++) {
-      const orphan = orphaned[i];
-      replacement.push(
-        await this.mineLocked({ pings: options.txs ?? this.opts.txPerBlock, ...(orphan ? { minTimestamp: orphan.timestamp + 1 } : {}) }),
-      );
-    }
-    const record: ReorgRecord = { atMs, finishedAtMs: Date.now(), depth, commonAncestor: ancestor.number, orphaned, replacement };
-    this.truth.recordReorg(record);
-    this.emit('reorg', record);
-    return replacement;
-  }
-
   private anyMiner(operation: string): DevnetNode {
     const node = this.nodeList.find((n) => n.mining);
     if (!node) throw new NoMiningNodeError(operation);
     return node;
-  }
-
-  private account(index: number): DevnetAccount {
-    const account = this.allAccounts[index];
-    if (!account) throw new RangeError(`no account ${index}`);
-    return account;
   }
 
   private getNode(id: string): DevnetNode {

@@ -1,5 +1,6 @@
-export { Devnet, DEVNET_DEFAULTS } from './devnet.js';
-export type { DevnetEvents, DevnetLogger, DevnetOptions, MineOptions, ReorgOptions } from './devnet.js';
+export { Devnet } from './devnet.js';
+export { DEVNET_DEFAULTS } from './options.js';
+export type { DevnetEvents, DevnetLogger, DevnetOptions, MineOptions, ReorgOptions } from './options.js';
 export type { DevnetNodeInfo, DevnetNodeStatus } from './node.js';
 export { GroundTruth } from './ground-truth.js';
 export type { CanonicalBlock, ReadonlyGroundTruth, ReorgRecord } from './ground-truth.js';
