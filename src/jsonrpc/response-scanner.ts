@@ -68,10 +68,11 @@ const N_EXP = 5; // after 'e': a sign or digit must follow
 const N_EXP_SIGN = 6; // after the exponent sign: a digit must follow
 const N_EXP_DIGITS = 7;
 
-/** 1 for the bytes that are plain string content: all but quote, backslash and control characters. */
-const STRING_CONTENT = new Uint8Array(256).fill(1, 0x20);
-STRING_CONTENT[0x22] = 0;
-STRING_CONTENT[0x5c] = 0;
+/** 1 for the bytes that end plain string content: quote, backslash and control characters. */
+const STRING_STOP = new Uint8Array(256).fill(1, 0, 0x20);
+STRING_STOP[0x22] = 1;
+STRING_STOP[0x5c] = 1;
+const NO_WORDS = new Int32Array(0);
 
 const OBJECT = 1;
 const ARRAY = 2;
@@ -154,83 +155,82 @@ export class ResponseScanner {
     return { ok: true, length: this.base, envelope: this.topIsObject ? this.layout : undefined };
   }
 
-  // The hot loop. Every state transition is inline; strings (most of a large answer's bytes) are
-  // skipped by a tight inner loop.
+  // The hot loop, over the chunk's bytes with the state in locals. Strings (most of a large
+  // answer's bytes) are crossed four bytes at a time (plainStringEnd), literals are compared in
+  // place, and the envelope bookkeeping runs only for values of the top two levels.
   private scan(buf: Buffer): boolean {
     const n = buf.length;
     let i = 0;
     let state = this.state;
+    // The chunk as 32-bit words from its first 4-byte aligned byte (`head`), for plainStringEnd.
+    const head = -buf.byteOffset & 3;
+    const words = n - head >= 64 ? new Int32Array(buf.buffer, buf.byteOffset + head, (n - head) >> 2) : NO_WORDS;
     while (i < n) {
-      let c = buf[i] as number;
-      switch (state) {
-        case S_STRING: {
-          // Inner loop: everything but quote, backslash and control characters is string content.
-          while (STRING_CONTENT[c] === 1) {
-            if (++i === n) {
-              this.state = state;
-              return true;
-            }
-            c = buf[i] as number;
-          }
-          if (c === 0x22) {
-            i++;
-            if (this.stringIsKey) {
-              this.onKey(this.base + i);
-              state = S_COLON;
-            } else {
-              state = this.depth === 0 ? S_DONE : S_AFTER_VALUE;
-              this.onValueEnd(this.base + i);
-            }
-            continue;
-          }
-          if (c === 0x5c) {
-            state = S_ESCAPE;
-            i++;
-            continue;
-          }
-          return this.fail(i);
-        }
-        case S_ESCAPE:
-          if (c === 0x75) {
-            state = S_UNICODE;
-            this.pending = 4;
-          } else if (c === 0x22 || c === 0x5c || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74) {
-            state = S_STRING;
-          } else return this.fail(i);
-          i++;
-          continue;
-        case S_UNICODE:
-          if (!isHex(c)) return this.fail(i);
-          if (--this.pending === 0) state = S_STRING;
-          i++;
-          continue;
-        case S_NUMBER: {
-          const next = numberStep(this.numberState, c);
-          if (next >= 0) {
-            this.numberState = next;
-            i++;
-            continue;
-          }
-          // The number ended at this byte, which is read again in the next state.
-          this.state = state;
-          this.endNumber(this.base + i);
-          state = this.state;
-          if (state === S_ERROR) return this.fail(i);
-          continue;
-        }
-        case S_LITERAL: {
-          const lit = this.literal;
-          const at = lit.length - this.pending;
-          if (c !== lit[at]) return this.fail(i);
-          i++;
-          if (--this.pending === 0) {
-            state = this.depth === 0 ? S_DONE : S_AFTER_VALUE;
-            this.onValueEnd(this.base + i);
-          }
-          continue;
-        }
-        default:
+      if (state === S_STRING) {
+        const at = plainStringEnd(buf, words, head, i);
+        if (at === n) {
+          i = n;
           break;
+        }
+        const c = buf[at] as number;
+        i = at + 1;
+        if (c === 0x5c) {
+          state = S_ESCAPE;
+          continue;
+        }
+        if (c !== 0x22) return this.fail(at);
+        if (this.stringIsKey) {
+          if (this.depth < 3) this.onKey(this.base + i);
+          state = S_COLON;
+        } else {
+          state = this.depth === 0 ? S_DONE : S_AFTER_VALUE;
+          if (this.depth < 3) this.onValueEnd(this.base + i);
+        }
+        continue;
+      }
+      const c = buf[i] as number;
+      if (state >= S_ESCAPE && state <= S_NUMBER) {
+        // Inside an escape, a literal cut by the chunk's end, or a number: byte by byte.
+        switch (state) {
+          case S_ESCAPE:
+            if (c === 0x75) {
+              state = S_UNICODE;
+              this.pending = 4;
+            } else if (c === 0x22 || c === 0x5c || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74) {
+              state = S_STRING;
+            } else return this.fail(i);
+            i++;
+            continue;
+          case S_UNICODE:
+            if (!isHex(c)) return this.fail(i);
+            if (--this.pending === 0) state = S_STRING;
+            i++;
+            continue;
+          case S_LITERAL: {
+            const lit = this.literal;
+            if (c !== lit[lit.length - this.pending]) return this.fail(i);
+            i++;
+            if (--this.pending === 0) {
+              state = this.depth === 0 ? S_DONE : S_AFTER_VALUE;
+              if (this.depth < 3) this.onValueEnd(this.base + i);
+            }
+            continue;
+          }
+          default: {
+            // S_NUMBER
+            const next = numberStep(this.numberState, c);
+            if (next >= 0) {
+              this.numberState = next;
+              i++;
+              continue;
+            }
+            // The number ended at this byte, which is read again in the next state.
+            this.endNumber(this.base + i);
+            state = this.state;
+            if (state === S_ERROR) return this.fail(i);
+            continue;
+          }
+        }
       }
 
       // Structural states: whitespace is skipped first.
@@ -239,37 +239,15 @@ export class ResponseScanner {
         continue;
       }
       switch (state) {
-        case S_VALUE:
-        case S_VALUE_OR_CLOSE:
-          if (c === 0x5d && state === S_VALUE_OR_CLOSE) {
-            state = this.close(ARRAY, this.base + i);
-            if (state === S_ERROR) return this.fail(i);
-            i++;
-            continue;
-          }
-          this.onValueStart(this.base + i, c);
-          if (c === 0x22) {
-            state = S_STRING;
-            this.stringIsKey = false;
-          } else if (c === 0x7b) {
-            this.open(OBJECT);
-            state = S_KEY_OR_CLOSE;
-          } else if (c === 0x5b) {
-            this.open(ARRAY);
-            state = S_VALUE_OR_CLOSE;
-          } else if (c === 0x2d) {
-            state = S_NUMBER;
-            this.numberState = N_MINUS;
-          } else if (c >= 0x30 && c <= 0x39) {
-            state = S_NUMBER;
-            this.numberState = c === 0x30 ? N_ZERO : N_INT;
-          } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
-            state = S_LITERAL;
-            this.literal = c === 0x74 ? TRUE : c === 0x66 ? FALSE : NULL;
-            this.pending = this.literal.length - 1;
-          } else return this.fail(i);
+        case S_AFTER_VALUE: {
+          const top = this.stack[this.depth - 1];
+          if (c === 0x2c) state = top === OBJECT ? S_KEY : S_VALUE;
+          else if (c === 0x7d && top === OBJECT) state = this.close(OBJECT, this.base + i);
+          else if (c === 0x5d && top === ARRAY) state = this.close(ARRAY, this.base + i);
+          else return this.fail(i);
           i++;
           continue;
+        }
         case S_KEY_OR_CLOSE:
         case S_KEY:
           if (c === 0x22) {
@@ -286,15 +264,46 @@ export class ResponseScanner {
           state = S_VALUE;
           i++;
           continue;
-        case S_AFTER_VALUE: {
-          const top = this.stack[this.depth - 1];
-          if (c === 0x2c && this.depth > 0) state = top === OBJECT ? S_KEY : S_VALUE;
-          else if (c === 0x7d && top === OBJECT) state = this.close(OBJECT, this.base + i);
-          else if (c === 0x5d && top === ARRAY) state = this.close(ARRAY, this.base + i);
-          else return this.fail(i);
+        case S_VALUE:
+        case S_VALUE_OR_CLOSE:
+          if (c === 0x5d && state === S_VALUE_OR_CLOSE) {
+            state = this.close(ARRAY, this.base + i);
+            if (state === S_ERROR) return this.fail(i);
+            i++;
+            continue;
+          }
+          if (this.depth < 3) this.onValueStart(this.base + i, c);
+          if (c === 0x22) {
+            state = S_STRING;
+            this.stringIsKey = false;
+          } else if (c === 0x7b) {
+            this.open(OBJECT);
+            state = S_KEY_OR_CLOSE;
+          } else if (c === 0x5b) {
+            this.open(ARRAY);
+            state = S_VALUE_OR_CLOSE;
+          } else if (c === 0x2d) {
+            state = S_NUMBER;
+            this.numberState = N_MINUS;
+          } else if (c >= 0x30 && c <= 0x39) {
+            state = S_NUMBER;
+            this.numberState = c === 0x30 ? N_ZERO : N_INT;
+          } else if (c === 0x74 || c === 0x66 || c === 0x6e) {
+            const lit = c === 0x74 ? TRUE : c === 0x66 ? FALSE : NULL;
+            if (i + lit.length <= n) {
+              // The whole literal is in this chunk: compared in place.
+              for (let k = 1; k < lit.length; k++) if (buf[i + k] !== lit[k]) return this.fail(i + k);
+              i += lit.length;
+              state = this.depth === 0 ? S_DONE : S_AFTER_VALUE;
+              if (this.depth < 3) this.onValueEnd(this.base + i);
+              continue;
+            }
+            state = S_LITERAL;
+            this.literal = lit;
+            this.pending = lit.length - 1;
+          } else return this.fail(i);
           i++;
           continue;
-        }
         default: // S_DONE: only whitespace may follow the top-level value
           return this.fail(i);
       }
@@ -419,6 +428,34 @@ export class ResponseScanner {
     if (nested) return key === 'number' ? M_NUMBER : key === 'hash' ? M_HASH : M_OTHER;
     return key === 'result' ? M_RESULT : key === 'error' ? M_ERROR : key === 'id' ? M_ID : key === 'jsonrpc' ? M_JSONRPC : M_OTHER;
   }
+}
+
+/**
+ * The offset of the first byte at or after `from` that ends plain string content (see
+ * STRING_STOP), or buf.length. The bytes between are crossed as 32-bit `words` (the chunk's
+ * aligned 4-byte groups from offset `head`), each tested at once for a byte that is a quote, a
+ * backslash or below 0x20 with the classic carry tricks: a byte of `x ^ 0x22222222` is zero for a
+ * quote, `v - 0x01010101` borrows into the high bit of each zero byte, `x - 0x20202020` into that
+ * of each byte below 0x20, and `& ~x` drops bytes of 0x80 and up. A borrow only ever starts at a
+ * matching byte, so a word tests non-zero exactly when it holds one; which byte it is, is then
+ * found one byte at a time.
+ */
+function plainStringEnd(buf: Buffer, words: Int32Array, head: number, from: number): number {
+  const n = buf.length;
+  let i = from;
+  const aligned = Math.min(n, i < head ? head : i + ((head - i) & 3));
+  for (; i < aligned; i++) if (STRING_STOP[buf[i] as number] === 1) return i;
+  if (i === n) return n;
+  let w = (i - head) >> 2;
+  for (const count = words.length; w < count; w++) {
+    const x = words[w] as number;
+    const quote = x ^ 0x22222222;
+    const backslash = x ^ 0x5c5c5c5c;
+    if ((((quote - 0x01010101) | (backslash - 0x01010101) | (x - 0x20202020)) & ~x & 0x80808080) !== 0) break;
+  }
+  i = head + (w << 2);
+  for (; i < n; i++) if (STRING_STOP[buf[i] as number] === 1) return i;
+  return n;
 }
 
 function isHex(c: number): boolean {

@@ -82,6 +82,31 @@ describe('ResponseScanner agrees with JSON.parse', () => {
     );
   });
 
+  it('decides like JSON.parse on long strings, at every alignment of the chunks in memory', () => {
+    // Long runs of plain bytes take the four-bytes-at-a-time path; the bytes that end a string's
+    // plain run (quote, backslash, control characters) and high bytes are sprinkled among them.
+    const longText = fc
+      .tuple(
+        fc.array(fc.constantFrom<string>('a', '0', 'x', '\u00e9', '\u20ac'), { minLength: 60, maxLength: 300 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom('"', '\\', '\\n', '\\u0041', '\n', '\t', '\u0000', '\u001f', ' ', '\u00ff', '\\q')), { maxLength: 3 }),
+      )
+      .map(([units, inserts]) => {
+        for (const [at, s] of inserts) units.splice(at % (units.length + 1), 0, s);
+        return `{"id":1,"result":["${units.join('')}","${units.slice(0, 70).join('')}"]}`;
+      });
+    fc.assert(
+      fc.property(longText, cuts, fc.nat({ max: 3 }), (text, c, offset) => {
+        const bytes = Buffer.from(text);
+        // The same bytes at `offset` into a larger buffer, so that words start at each alignment.
+        const shifted = Buffer.alloc(bytes.length + 4);
+        bytes.copy(shifted, offset);
+        const body = shifted.subarray(offset, offset + bytes.length);
+        expect(scan(body, c).result.ok).toBe(parses(bytes));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
   it('names truncation and malformation', () => {
     expect(scan(Buffer.from('{"jsonrpc":"2.0","id":1,"result":[1,2')).result).toMatchObject({ ok: false, reason: 'truncated' });
     expect(scan(Buffer.from('')).result).toMatchObject({ ok: false, reason: 'truncated' });
