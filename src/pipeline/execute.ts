@@ -55,9 +55,19 @@ export function executeRequest(
   if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(toQuantity(chain.chainId)) }, outcome: 'success' });
   const state = pipelineStateOf(chain);
   const pinned = route.pinnedProviderId !== undefined;
-  if (method === 'eth_blockNumber' && !pinned) return answerBlockNumber(chain, state, policy, route, deps);
+  if (method === 'eth_blockNumber' && !pinned) return chain.view.withSharedHead(() => answerBlockNumber(chain, state, policy, route, deps));
   // A pinned provider is asked exactly what the client asked: its own view is what they want.
   const resolved: ResolvedBlock = pinned ? { params, target: UNRESOLVED } : resolveBlockTarget(method, params, tagHeights(chain));
+  if (resolved.target.kind === 'number' && resolved.target.moving && chain.view.sharesHeads) {
+    // Resolved again once the shared head is read: another replica may have answered a newer one.
+    return chain.view.withSharedHead(() => serveResolved(chain, state, method, resolveBlockTarget(method, params, tagHeights(chain)), policy, route, deps));
+  }
+  return serveResolved(chain, state, method, resolved, policy, route, deps);
+}
+
+/** A request whose block is known: through the response cache, then coalescing and routing. */
+function serveResolved(chain: ChainRuntime, state: ChainPipelineState, method: string, resolved: ResolvedBlock, policy: MethodPolicy, route: RouteOptions, deps: ExecuteDeps): Promise<RoutedResponse> {
+  const pinned = route.pinnedProviderId !== undefined;
   const serve = (): Promise<RoutedResponse> => coalesceOrRoute(chain, state, method, resolved, policy, route, deps);
   const cache = pinned || route.useCache === false ? undefined : cacheOf(chain);
   if (cache === undefined) return serve();

@@ -82,6 +82,26 @@ export class ChainView {
     this.shared = { store, chain };
   }
 
+  /** Whether replicas share the answered head (requests that depend on it go through `withSharedHead`). */
+  get sharesHeads(): boolean {
+    return this.shared !== undefined;
+  }
+
+  /**
+   * Serves a request whose answer depends on the head so that no replica has answered a newer one
+   * before it arrived: it starts from the shared head as it is now, and its answer leaves once
+   * the head it used is shared. Without shared heads, just serves.
+   */
+  withSharedHead<T>(serve: () => Promise<T>): Promise<T> {
+    const shared = this.shared;
+    if (shared === undefined) return serve();
+    const { store, chain } = shared;
+    return store
+      .refreshed(chain)
+      .then(serve)
+      .then((answer) => store.published(chain).then(() => answer));
+  }
+
   /** Estimated block time, in ms; the configured maximum until the head has advanced twice. */
   get blockTimeMs(): number {
     return this.blockTimeEstimate ?? this.options.maxBlockTimeMs;

@@ -1,9 +1,15 @@
 /**
  * The highest block each chain has answered with, shared by replicas through Redis, so a client
  * behind a load balancer never sees the head go backwards when its next request lands on another
- * replica. Reads never wait on Redis: `floor` answers from a local copy that is refreshed in the
- * background when older than `cacheMs`; `noteAnswered` raises the local copy at once and the
- * shared one with an atomic max. While Redis is unreachable both work on the local copy alone.
+ * replica.
+ *
+ * `floor` never waits: it answers from a local copy refreshed in the background when older than
+ * `cacheMs`. A request whose answer depends on the head goes further (see ChainView): it first
+ * waits for `refreshed` (a read of Redis sent after the request arrived, shared by the requests
+ * that arrive meanwhile), and its answer leaves only once `published` says every head this replica
+ * noted is in Redis (an atomic max). A client that got head N from one replica has thus put N in
+ * Redis before its next request reaches another, which reads it. While Redis is unreachable all of
+ * this works on the local copy alone, without waiting.
  */
 import type { SharedRedis } from './shared-redis.js';
 
@@ -12,6 +18,10 @@ export interface HeadFloorStore {
   floor(chain: string): number | undefined;
   /** This replica answered `chain` with block `number`. */
   noteAnswered(chain: string, number: number): void;
+  /** Resolves once the local copy holds at least what Redis held when this was called. */
+  refreshed(chain: string): Promise<void>;
+  /** Resolves once every head noted so far for `chain` is in Redis (or writing it failed). */
+  published(chain: string): Promise<void>;
 }
 
 export interface SharedHeadStoreOptions {
@@ -32,9 +42,16 @@ interface Entry {
   value: number | undefined;
   /** Highest value written to Redis (or being written). */
   pushed: number;
+  /** The write of `pushed` while it is in flight. */
+  pushing: Promise<void> | undefined;
   fetchedAt: number;
-  refreshing: boolean;
+  /** The read of Redis in flight. */
+  reading: Promise<void> | undefined;
+  /** A read to send once `reading` is done, for callers that arrived after it was sent. */
+  queued: Promise<void> | undefined;
 }
+
+const DONE: Promise<void> = Promise.resolve();
 
 export class SharedHeadStore implements HeadFloorStore {
   private readonly entries = new Map<string, Entry>();
@@ -51,8 +68,26 @@ export class SharedHeadStore implements HeadFloorStore {
 
   floor(chain: string): number | undefined {
     const entry = this.entry(chain);
-    if (!entry.refreshing && this.now() - entry.fetchedAt >= this.cacheMs && this.redis.reachable) this.refresh(chain, entry);
+    if (entry.reading === undefined && this.now() - entry.fetchedAt >= this.cacheMs && this.redis.reachable) void this.read(chain, entry);
     return entry.value;
+  }
+
+  refreshed(chain: string): Promise<void> {
+    const entry = this.entry(chain);
+    if (!this.redis.reachable) return DONE;
+    if (entry.queued !== undefined) return entry.queued;
+    if (entry.reading === undefined) return this.read(chain, entry);
+    // The read in flight may have left before this caller's request arrived: wait for the next one.
+    const queued = entry.reading.then(() => {
+      entry.queued = undefined;
+      return this.read(chain, entry);
+    });
+    entry.queued = queued;
+    return queued;
+  }
+
+  published(chain: string): Promise<void> {
+    return this.entries.get(chain)?.pushing ?? DONE;
   }
 
   noteAnswered(chain: string, number: number): void {
@@ -61,20 +96,23 @@ export class SharedHeadStore implements HeadFloorStore {
     if (number <= entry.pushed || !this.redis.reachable) return;
     const previous = entry.pushed;
     entry.pushed = number;
-    this.redis.client.eval(SET_MAX, 1, this.key(chain), String(number)).then(
+    const pushing: Promise<void> = this.redis.client.eval(SET_MAX, 1, this.key(chain), String(number)).then(
       (stored) => this.raise(entry, Number(stored)),
       () => {
         // Pushed again with the next answer once Redis is back.
         if (entry.pushed === number) entry.pushed = previous;
       },
     );
+    entry.pushing = pushing;
+    void pushing.then(() => {
+      if (entry.pushing === pushing) entry.pushing = undefined;
+    });
   }
 
-  private refresh(chain: string, entry: Entry): void {
-    entry.refreshing = true;
-    this.redis.client.get(this.key(chain)).then(
+  private read(chain: string, entry: Entry): Promise<void> {
+    const reading: Promise<void> = this.redis.client.get(this.key(chain)).then(
       (stored) => {
-        entry.refreshing = false;
+        if (entry.reading === reading) entry.reading = undefined;
         entry.fetchedAt = this.now();
         if (stored !== null) this.raise(entry, Number(stored));
         // A head answered while Redis was away is shared now.
@@ -84,10 +122,12 @@ export class SharedHeadStore implements HeadFloorStore {
         }
       },
       () => {
-        entry.refreshing = false;
+        if (entry.reading === reading) entry.reading = undefined;
         entry.fetchedAt = this.now();
       },
     );
+    entry.reading = reading;
+    return reading;
   }
 
   private raise(entry: Entry, stored: number): void {
@@ -97,7 +137,7 @@ export class SharedHeadStore implements HeadFloorStore {
   private entry(chain: string): Entry {
     let entry = this.entries.get(chain);
     if (!entry) {
-      entry = { value: undefined, pushed: -1, fetchedAt: -Infinity, refreshing: false };
+      entry = { value: undefined, pushed: -1, pushing: undefined, fetchedAt: -Infinity, reading: undefined, queued: undefined };
       this.entries.set(chain, entry);
     }
     return entry;

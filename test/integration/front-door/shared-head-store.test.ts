@@ -51,4 +51,18 @@ describe('SharedHeadStore', () => {
       { timeoutMs: 5000, what: 'replica B to see head 110' },
     );
   });
+
+  it('once one replica has published a head, the other has it as soon as it is refreshed, whatever its cache age', async () => {
+    const [a, b] = connections.map((c) => new SharedHeadStore(c, { cacheMs: 60_000 })) as [SharedHeadStore, SharedHeadStore];
+    await b.refreshed('base');
+    a.noteAnswered('base', 7);
+    await a.published('base');
+    // Callers that arrive while a read is in flight share the next read, not that one.
+    const inFlight = b.refreshed('base');
+    const next = b.refreshed('base');
+    expect(next).not.toBe(inFlight);
+    expect(b.refreshed('base')).toBe(next);
+    await next;
+    expect(b.floor('base')).toBe(7);
+  });
 });

@@ -29,7 +29,12 @@ describe('ChainView', () => {
   it('answers no lower than the head another replica answered with, unless that head is far beyond what its providers confirm', () => {
     const { view, by } = setup(['a', 'b']);
     const shared = new Map<string, number>();
-    const store = { floor: (chain: string) => shared.get(chain), noteAnswered: (chain: string, n: number) => shared.set(chain, Math.max(n, shared.get(chain) ?? 0)) };
+    const store = {
+      floor: (chain: string) => shared.get(chain),
+      noteAnswered: (chain: string, n: number) => void shared.set(chain, Math.max(n, shared.get(chain) ?? 0)),
+      refreshed: () => Promise.resolve(),
+      published: () => Promise.resolve(),
+    };
     view.shareAnsweredHeads(store, 'main');
     view.observeHead(by['a']!, 100);
     view.observeHead(by['b']!, 100);
