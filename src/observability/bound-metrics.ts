@@ -26,7 +26,10 @@ abstract class BoundMetric<L extends string, S extends { labels: Record<L, strin
   readonly help: string;
   readonly aggregator = 'sum';
   private readonly labelNames: readonly L[];
-  private readonly series = new Map<string, S>();
+  /** Every series, for export. */
+  private readonly series: S[] = [];
+  /** Series by label values: one Map level per label, so a lookup builds no key string. */
+  private readonly byValues = new Map<string, unknown>();
 
   constructor(options: BoundMetricOptions<L>) {
     this.name = options.name;
@@ -37,13 +40,24 @@ abstract class BoundMetric<L extends string, S extends { labels: Record<L, strin
 
   /** The series for these label values (in labelNames order), created on first use. */
   bind(...values: string[]): S {
-    const key = values.join('\0');
-    let series = this.series.get(key);
+    if (values.length !== this.labelNames.length) throw new TypeError(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
+    let level = this.byValues;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = values[i] as string;
+      let next = level.get(value) as Map<string, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
+    }
+    let series = level.get(values[last] as string) as S | undefined;
     if (series === undefined) {
-      if (values.length !== this.labelNames.length) throw new TypeError(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
       const labels = Object.fromEntries(this.labelNames.map((n, i) => [n, values[i] as string])) as Record<L, string>;
       series = this.create(labels);
-      this.series.set(key, series);
+      level.set(values[last] as string, series);
+      this.series.push(series);
     }
     return series;
   }
@@ -51,13 +65,13 @@ abstract class BoundMetric<L extends string, S extends { labels: Record<L, strin
   /** Read by prom-client's Registry on every scrape. */
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {
     const values: Sample[] = [];
-    for (const series of this.series.values()) this.export(series, values);
+    for (const series of this.series) this.export(series, values);
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
   /** Zeroes every series in place: bound series handed out earlier stay valid. */
   reset(): void {
-    for (const series of this.series.values()) this.zero(series);
+    for (const series of this.series) this.zero(series);
   }
 
   abstract readonly type: string;

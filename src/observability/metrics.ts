@@ -1,7 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BoundCounter, BoundHistogram } from './bound-metrics.js';
 import { CacheMetrics } from './cache-metrics.js';
-import type { CounterSeries, HistogramSeries } from './bound-metrics.js';
 import { GetLogsMetrics } from './get-logs-metrics.js';
 
 /** Latency buckets in seconds: fine below 100 ms where a proxy lives, coarse up to the 30 s deadline. */
@@ -177,32 +176,16 @@ export class LassoMetrics {
   /** eth_getLogs requests cut into sub-ranges. */
   readonly getLogs = new GetLogsMetrics(this.registry);
 
-  // Hot-path series, bound once per label combination.
-  private readonly requestSeries = new Map<string, { count: CounterSeries<string>; duration: HistogramSeries<string> }>();
-  private readonly attemptSeries = new Map<string, { count: CounterSeries<string>; duration: HistogramSeries<string> }>();
-
   /** One finished client request (a batch item counts as one). */
   recordRequest(chain: string, method: string, transport: string, outcome: string, seconds: number): void {
-    const key = `${chain}\0${method}\0${transport}\0${outcome}`;
-    let series = this.requestSeries.get(key);
-    if (!series) {
-      series = { count: this.requests.bind(chain, method, transport, outcome), duration: this.requestDuration.bind(chain, method, outcome) };
-      this.requestSeries.set(key, series);
-    }
-    series.count.inc();
-    series.duration.observe(seconds);
+    this.requests.bind(chain, method, transport, outcome).inc();
+    this.requestDuration.bind(chain, method, outcome).observe(seconds);
   }
 
   /** One finished upstream attempt; `result` is 'success' or the error class. */
   recordAttempt(chain: string, provider: string, transport: string, method: string, result: string, seconds: number): void {
-    const key = `${chain}\0${provider}\0${transport}\0${method}\0${result}`;
-    let series = this.attemptSeries.get(key);
-    if (!series) {
-      series = { count: this.attempts.bind(chain, provider, transport, method, result), duration: this.upstreamDuration.bind(chain, provider, method) };
-      this.attemptSeries.set(key, series);
-    }
-    series.count.inc();
-    series.duration.observe(seconds);
+    this.attempts.bind(chain, provider, transport, method, result).inc();
+    this.upstreamDuration.bind(chain, provider, method).observe(seconds);
   }
 
   /** An upstream answer with a result: its size on the wire and decoded. */

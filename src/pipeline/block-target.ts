@@ -139,6 +139,14 @@ function resolveLogsFilter(params: unknown, heights: TagHeights): ResolvedBlock 
   return { params: [copy, ...(params as unknown[]).slice(1)], target: { kind: 'number', number: toValue.number, moving: true } };
 }
 
+/** The last number converted: most requests ask for the head, which changes once a block. */
+let lastNumber = -1;
+let lastQuantity = '';
+
 export function toQuantity(n: number): string {
-  return `0x${n.toString(16)}`;
+  if (n !== lastNumber) {
+    lastQuantity = `0x${n.toString(16)}`;
+    lastNumber = n;
+  }
+  return lastQuantity;
 }

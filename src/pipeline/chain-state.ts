@@ -1,6 +1,7 @@
 import type { ChainRuntime } from '../providers/chain-runtime.js';
 import { Coalescer } from '../resilience/coalescer.js';
 import { HedgeBudget } from '../resilience/hedge-budget.js';
+import { MethodPolicies } from './method-policies.js';
 import type { RoutedResponse } from './types.js';
 import { WriteTracker } from './write-tracker.js';
 
@@ -12,6 +13,7 @@ export interface ChainPipelineState {
   readonly hedgeBudget: HedgeBudget;
   /** Transactions sent through Lasso, so that reads of their effects go where they are visible. */
   readonly writes: WriteTracker;
+  readonly policies: MethodPolicies;
 }
 
 const states = new WeakMap<ChainRuntime, ChainPipelineState>();
@@ -24,6 +26,7 @@ export function pipelineStateOf(chain: ChainRuntime): ChainPipelineState {
       coalescer: new Coalescer<RoutedResponse>(),
       hedgeBudget: new HedgeBudget(chain.config.hedging.maxExtraLoad, chain.config.hedging.burst),
       writes: new WriteTracker(chain.now),
+      policies: new MethodPolicies(chain.config.methodTimeoutsMs),
     };
     states.set(chain, state);
   }

@@ -1,6 +1,5 @@
 import { cacheOf } from '../cache/index.js';
 import { RpcError, RpcErrorCode } from '../jsonrpc/errors.js';
-import { methodPolicy } from '../jsonrpc/method-policy.js';
 import { ResultBytes } from '../jsonrpc/result-bytes.js';
 import type { MethodPolicy } from '../jsonrpc/method-policy.js';
 import { metricMethodLabel } from '../observability/method-label.js';
@@ -49,11 +48,11 @@ export function executeRequest(
   transport: 'http' | 'ws',
   deps: ExecuteDeps,
 ): Promise<RoutedResponse> {
-  const policy = methodPolicy(method, { timeoutOverridesMs: chain.config.methodTimeoutsMs, transport, filters: deps.filters !== undefined });
+  const state = pipelineStateOf(chain);
+  const policy = state.policies.of(method, transport, deps.filters !== undefined);
   if (policy.filter && deps.filters) return deps.filters.answer(chain, method, params, route);
   if (!policy.forward) return Promise.resolve(lassoAnswer(policy.refusal ?? new RpcError(RpcErrorCode.MethodNotFound, `method ${method} is not supported`)));
   if (method === 'eth_chainId') return Promise.resolve({ ...NO_UPSTREAM, body: { result: ResultBytes.fromValue(toQuantity(chain.chainId)) }, outcome: 'success' });
-  const state = pipelineStateOf(chain);
   const pinned = route.pinnedProviderId !== undefined;
   if (method === 'eth_blockNumber' && !pinned) return chain.view.withSharedHead(() => answerBlockNumber(chain, state, policy, route, deps));
   // A pinned provider is asked exactly what the client asked: its own view is what they want.

@@ -50,11 +50,12 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
   }
   const { view } = chain;
   const targetNumber = request.target.kind === 'number' ? request.target.number : undefined;
-  const probing: ProviderRuntime[] = [];
+  // Only `ready` and `excluded` are made up front: the other groups are usually empty, and this runs per request.
+  let probing: ProviderRuntime[] | undefined;
   const ready: ProviderRuntime[] = [];
-  const behind: ProviderRuntime[] = [];
-  const outliers: ProviderRuntime[] = [];
-  const pruned: ProviderRuntime[] = [];
+  let behind: ProviderRuntime[] | undefined;
+  let outliers: ProviderRuntime[] | undefined;
+  let pruned: ProviderRuntime[] | undefined;
   const excluded: Selection['excluded'] = [];
   let preferred: ProviderRuntime | undefined;
   let retryAfterMs: number | undefined;
@@ -71,26 +72,26 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
       excluded.push({ provider, reason: 'range_limit' });
     } else if (view.isOutlier(provider)) {
       if (request.headDependent) excluded.push({ provider, reason: 'outlier' });
-      else outliers.push(provider);
+      else (outliers ??= []).push(provider);
     } else if (targetNumber !== undefined && !servesBlock(provider, chain.capabilities, targetNumber)) {
-      pruned.push(provider);
+      (pruned ??= []).push(provider);
     } else if (view.isLagging(provider) || (targetNumber !== undefined && !view.hasBlock(provider, targetNumber) && provider.head.lastError === undefined)) {
-      behind.push(provider);
+      (behind ??= []).push(provider);
     } else if (provider.id === request.preferredProviderId) {
       preferred = provider;
     } else if (provider.httpBreaker.state === 'half_open') {
-      probing.push(provider);
+      (probing ??= []).push(provider);
     } else {
       ready.push(provider);
     }
   }
   const ordered = ready.length < 2 ? ready : orderByStrategy(chain, request, ready);
-  if (preferred === undefined && probing.length === 0 && behind.length === 0 && outliers.length === 0 && pruned.length === 0) {
+  if (preferred === undefined && probing === undefined && behind === undefined && outliers === undefined && pruned === undefined) {
     return { candidates: ordered, excluded, retryAfterMs };
   }
-  const candidates = preferred === undefined ? [...probing, ...ordered] : [preferred, ...probing, ...ordered];
-  if (behind.length > 0) candidates.push(...(behind.length < 2 ? behind : byHeadDescending(behind)));
-  candidates.push(...outliers, ...pruned);
+  const candidates = [...(preferred === undefined ? [] : [preferred]), ...(probing ?? []), ...ordered];
+  if (behind !== undefined) candidates.push(...(behind.length < 2 ? behind : byHeadDescending(behind)));
+  candidates.push(...(outliers ?? []), ...(pruned ?? []));
   return { candidates, excluded, retryAfterMs };
 }
 

@@ -152,6 +152,8 @@ export class CapabilityMemory {
 
   /** Should selection skip this provider for this request? */
   isUnsupported(providerId: string, method: string, context: CapabilityContext = {}): boolean {
+    // Asked for every candidate of every request, and nothing is learned on most chains.
+    if (this.#entries.size === 0) return false;
     const entry = this.#live(keyOf(providerId, method));
     if (entry === undefined) return false;
     if (entry.unsupportedUntil !== undefined) return true;

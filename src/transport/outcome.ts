@@ -120,13 +120,22 @@ export interface AnswerSize {
   bodyBytes: number;
 }
 
+/**
+ * A class rather than an object literal with a getter: one is made per upstream answer, and a
+ * literal's accessor is defined anew on every object (slow to build, and never a fast shape).
+ */
+class ResultOutcomeImpl implements ResultOutcome {
+  readonly type = 'result';
+  constructor(
+    readonly bytes: ResultBytes,
+    readonly received: AnswerSize | undefined,
+  ) {}
+
+  get result(): unknown {
+    return this.bytes.value();
+  }
+}
+
 export function resultOutcome(bytes: ResultBytes, received?: AnswerSize): ResultOutcome {
-  return {
-    type: 'result',
-    bytes,
-    ...(received && { received }),
-    get result() {
-      return bytes.value();
-    },
-  };
+  return new ResultOutcomeImpl(bytes, received);
 }
