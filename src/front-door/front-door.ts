@@ -201,6 +201,16 @@ export class FrontDoor {
     return { refusals, limitedOnly: !allowedAny && !otherRefusals, retryAfterMs };
   }
 
+  /**
+   * True when `charge` would let every item go ahead, whatever its method (no rate limit, no
+   * method rules): the caller may skip it, and the wait on it, on the hot path.
+   */
+  refusesNothing(admitted: Client): boolean {
+    const policy = this.policy;
+    const current = admitted.generation === policy.generation || (admitted === OPEN_CLIENT && policy.auth === undefined);
+    return current && !admitted.limited && admitted.allowsMethod === everyMethod;
+  }
+
   /** True when the request may see the admin surface (always, when no admin key is configured). */
   isAdmin(req: IncomingMessage): boolean {
     const admin = this.policy.admin;

@@ -154,7 +154,9 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   }
 
   const { chain, strategy, pinnedProviderId } = resolved;
-  const charged = await deps.frontDoor.charge(admission.client, itemMethods(payload.kind === 'single' ? [payload.item] : payload.items), 'http');
+  const charged = deps.frontDoor.refusesNothing(admission.client)
+    ? undefined
+    : await deps.frontDoor.charge(admission.client, itemMethods(payload.kind === 'single' ? [payload.item] : payload.items), 'http');
   const result = await handlePayload(
     chain,
     payload,

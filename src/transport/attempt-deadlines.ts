@@ -49,7 +49,7 @@ export class DeadlineWatcher {
     this.lastAnswerAt = options.lastAnswerAt;
   }
 
-  /** Attempts being watched (the interval timer runs only while this is above 0). */
+  /** Attempts being watched (the interval timer runs only while this is above 0, and one tick after). */
   get watching(): number {
     return this.attempts.size;
   }
@@ -62,9 +62,9 @@ export class DeadlineWatcher {
     }
   }
 
+  /** The interval timer stops at its next tick once nothing is watched, not here: under light load, attempts would start and stop a timer each. */
   unwatch(attempt: WatchedAttempt): void {
     this.attempts.delete(attempt);
-    if (this.attempts.size === 0) this.stop();
   }
 
   stop(): void {
@@ -73,6 +73,7 @@ export class DeadlineWatcher {
   }
 
   private tick(): void {
+    if (this.attempts.size === 0) return this.stop();
     const now = performance.now();
     if (now - this.lastTickAt - this.tickMs > this.latenessToleranceMs) this.lastStallAt = now;
     this.lastTickAt = now;

@@ -230,7 +230,7 @@ function interpretResponse(statusCode: number, retryAfterMs: number | undefined,
   }
   const chunks = scanner.seenChunks;
   const envelope = scan.envelope;
-  const answeredId = envelope.id === undefined ? undefined : parseRange(chunks, envelope.id);
+  const answeredId = envelope.id === undefined ? undefined : isIdText(chunks, envelope.id, id) ? id : parseRange(chunks, envelope.id);
   const error = envelope.error === undefined ? undefined : parseRange(chunks, envelope.error);
   if (isErrorObject(error)) {
     // Some providers answer errors with id null (e.g. rate limiters in front of the node).
@@ -243,6 +243,23 @@ function interpretResponse(statusCode: number, retryAfterMs: number | undefined,
   if (envelope.result === undefined) return { type: 'bad_response', reason: 'not_jsonrpc' };
   if (answeredId !== id) return { type: 'bad_response', reason: 'wrong_id' };
   return resultOutcome(ResultBytes.fromScannedBody(chunks, envelope), { wireBytes, bodyBytes: scan.length });
+}
+
+/** The id member is exactly our id's digits: the usual answer, told without parsing it. */
+function isIdText(chunks: readonly Buffer[], range: ByteRange, id: number): boolean {
+  const digits = String(id);
+  if (range.end - range.start !== digits.length) return false;
+  let offset = range.start;
+  for (const chunk of chunks) {
+    if (offset >= chunk.length) {
+      offset -= chunk.length;
+      continue;
+    }
+    if (chunk.length - offset < digits.length) return false; // split over chunks: rare, left to the parser
+    for (let i = 0; i < digits.length; i++) if (chunk[offset + i] !== digits.charCodeAt(i)) return false;
+    return true;
+  }
+  return false;
 }
 
 /** A small member of a validated body (id, error object), parsed. */
