@@ -260,9 +260,9 @@ export function renderValidationReport(s: ValidationSources): string {
   out.push('- Every number here comes from a local devnet behind fault proxies on one 2-core machine: proxies add the configured latency, not real network variance.');
   out.push('', '## Failure modes seen', '');
   out.push(
-    "- Lasso, `latency-weighted` (the default strategy): a share of the traffic keeps going to slower providers so that their evidence stays fresh; with providers " +
-      '20 / 30 / 40 ms away its p95 / p99 sit about 10 ms above a client that always uses the fastest one (flapping and partition comparisons). ' +
-      'Use the `fastest` strategy when tail latency matters more than spreading load.',
+    "- Lasso's `latency-weighted` strategy keeps sending a share of the traffic to slower providers so that their evidence stays fresh (about 30% with providers " +
+      '20 / 30 / 40 ms away); in the flapping and partition comparisons run with it, its p95 / p99 sat about 10 ms above a client that always uses the fastest one. ' +
+      'The `best` strategy (the default) sends users to the best provider and learns about the others from its head polls; use `latency-weighted` when spreading load matters more than tail latency.',
   );
   out.push(
     '- Lasso: the breaker of a failing provider opens after a few failed attempts, so it takes longer to open when that provider gets little traffic ' +

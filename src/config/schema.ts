@@ -430,7 +430,7 @@ export const ChainObjectSchema = z.strictObject({
     .optional(),
   /** EIP-155 chain id; unique across chains. @default the preset's */
   chainId: int(1),
-  /** Strategy when the request URL names none. @default 'latency-weighted' */
+  /** Strategy when the request URL names none. @default 'best' */
   defaultStrategy: StrategyNameSchema.default(DEFAULT_STRATEGY),
   /** Providers further behind the chain head than this are moved out of the way. @default 3 */
   maxLagBlocks: int(0).default(3),

@@ -106,7 +106,13 @@ function orderByStrategy(chain: ChainRuntime, request: SelectionRequest, provide
 function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime[], request: SelectionRequest): RankCandidate[] {
   const ranked = providers.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, request.method) }));
   if (request.strategy !== 'best') return ranked;
-  const facts = providers.map((p) => ({ id: p.id, inFlight: p.inFlight, capacity: p.config.maxConcurrent, lagBlocks: Math.max(0, chain.view.lagOf(p) ?? 0) }));
+  const facts = providers.map((p) => ({
+    id: p.id,
+    inFlight: p.inFlight,
+    capacity: p.config.maxConcurrent,
+    lagBlocks: Math.max(0, chain.view.lagOf(p) ?? 0),
+    recoveredAt: p.httpBreaker.recoveredAt,
+  }));
   const evidence = candidateEvidence(chain.evidence, request.method, facts);
   return ranked.map((c, i) => ({ ...c, evidence: evidence[i] }));
 }

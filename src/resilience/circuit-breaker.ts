@@ -134,6 +134,7 @@ export class CircuitBreaker {
   #probe: BreakerPermit | undefined;
   #halfOpenSuccesses = 0;
   #lastTransition: (BreakerTransition & { at: number }) | undefined;
+  #recoveredAt: number | undefined;
 
   constructor(options: BreakerOptions = {}) {
     const d = BREAKER_DEFAULTS;
@@ -169,6 +170,11 @@ export class CircuitBreaker {
   get nextProbeAt(): number | undefined {
     this.#refresh();
     return this.#state === 'open' ? this.#nextProbeAt : undefined;
+  }
+
+  /** When the breaker last closed after its half-open probes succeeded; undefined if it never did. */
+  get recoveredAt(): number | undefined {
+    return this.#recoveredAt;
   }
 
   /** Asks to send an attempt. Returns a permit, or null when not admitted (open, or half-open probe busy). */
@@ -295,6 +301,7 @@ export class CircuitBreaker {
     this.#probe = undefined;
     this.#halfOpenSuccesses = 0;
     this.#resetFailures();
+    this.#recoveredAt = this.#now();
     this.#transition('closed', reason);
   }
 

@@ -2,7 +2,7 @@
  * Gathers what the `best` strategy scores each candidate on for one request, from the evidence
  * store: the method's own recent latency where a candidate has fresh samples of it, else an
  * estimate from its probe median (head polls: its distance) plus the method's cost over the probe
- * on a candidate that has both (see estimateTail); its failure rate.
+ * on a candidate that has both (see estimateTail); its failure rate since it last recovered.
  */
 import type { EvidenceStore } from './evidence.js';
 import { estimateTail } from './score.js';
@@ -20,6 +20,13 @@ export interface CandidateFacts {
   capacity: number;
   /** Blocks behind the chain head (0 when unknown). */
   lagBlocks: number;
+  /**
+   * When its breaker last closed after an outage. Failures before it no longer count against it:
+   * its probes showed it recovered, and a provider that keeps failing is its breaker's business
+   * (each reopening doubles the wait). Without this a recovered provider would stay behind the
+   * others, unused, for as long as the outage's failures fill its success-rate window.
+   */
+  recoveredAt?: number | undefined;
 }
 
 export interface CandidateEvidenceOptions {
@@ -48,7 +55,7 @@ export function candidateEvidence(store: EvidenceStore, method: string, candidat
   }
   return candidates.map((c, i) => {
     const p = probe[i];
-    const successRate = store.successRate(c.id);
+    const successRate = store.successRate(c.id, c.recoveredAt);
     return {
       latency: own[i] ?? (p === undefined ? undefined : estimateTail(p, reference)),
       errorRate: successRate === undefined ? undefined : 1 - successRate,

@@ -162,11 +162,14 @@ export class EvidenceStore {
     return p !== undefined && p.latency.count >= this.#minSamples ? p.latency.value : undefined;
   }
 
-  /** Successes / attempts over the sliding window; undefined when the window is empty. */
-  successRate(providerId: string): number | undefined {
+  /**
+   * Successes / attempts over the sliding window, leaving out attempts before `since` (ms, same
+   * clock); undefined when nothing is left.
+   */
+  successRate(providerId: string, since = -Infinity): number | undefined {
     const p = this.#providers.get(providerId);
     if (p === undefined) return undefined;
-    const { ok, total } = this.#window(p);
+    const { ok, total } = this.#window(p, since);
     return total === 0 ? undefined : ok / total;
   }
 
@@ -219,12 +222,13 @@ export class EvidenceStore {
     p.windowNext = (p.windowNext + 1) % this.#windowSize;
   }
 
-  #window(p: ProviderStats): { ok: number; total: number } {
-    const since = this.#now() - this.#windowMs;
+  #window(p: ProviderStats, since: number): { ok: number; total: number } {
+    const windowStart = this.#now() - this.#windowMs;
     let ok = 0;
     let total = 0;
     for (let i = 0; i < p.windowAt.length; i++) {
-      if ((p.windowAt[i] ?? -Infinity) <= since) continue;
+      const at = p.windowAt[i] ?? -Infinity;
+      if (at <= windowStart || at < since) continue;
       total++;
       if (p.windowOk[i]) ok++;
     }

@@ -7,12 +7,8 @@ export const STRATEGY_NAMES = ['best', 'fastest', 'latency-weighted', 'load-bala
 /** How candidates are ordered for a request. */
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
-/**
- * The strategy a chain uses unless its config or the request's URL names another. `best` is not the
- * default yet: the scenario suite still expects latency-weighted's spread (load on every healthy
- * provider, recovered providers taking traffic again at once).
- */
-export const DEFAULT_STRATEGY: StrategyName = 'latency-weighted';
+/** The strategy a chain uses unless its config or the request's URL names another. */
+export const DEFAULT_STRATEGY: StrategyName = 'best';
 
 export function isStrategyName(value: string): value is StrategyName {
   return (STRATEGY_NAMES as readonly string[]).includes(value);

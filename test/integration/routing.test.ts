@@ -1,7 +1,8 @@
 /**
- * The `best` strategy on a real devnet behind fault proxies that add each provider's distance:
- * user traffic goes to the best provider (evidence of the others comes from head polls, not from
- * users), and load sheds to the next best when the best one's connection pool is full.
+ * The default strategy (no strategy named in config or URL) on a real devnet behind fault proxies
+ * that add each provider's distance: user traffic goes to the best provider (evidence of the others
+ * comes from head polls, not from users), load sheds to the next best when the best one's
+ * connection pool is full, and the head polls that keep that evidence fresh stay within their budget.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../helpers/cluster.js';
@@ -25,7 +26,7 @@ function delta(before: Record<string, number>, after: Record<string, number>): R
 }
 
 async function startWithLatencies(latencies: Record<string, number>, providers: Record<string, Record<string, unknown>> = {}): Promise<Cluster> {
-  const cluster = await startCluster({ faultProxies: true, providers, chain: { headPollIntervalMs: 1000, defaultStrategy: 'best' } });
+  const cluster = await startCluster({ faultProxies: true, providers, chain: { headPollIntervalMs: 1000 } });
   for (const [id, ms] of Object.entries(latencies)) cluster.proxies.get(id)?.setFaults([{ type: 'latency', ms, jitterMs: 2 }]);
   await cluster.devnet.mineBlock();
   // Head polls (every second here) are the evidence of providers that get no user traffic.
@@ -36,7 +37,7 @@ async function startWithLatencies(latencies: Record<string, number>, providers: 
   return cluster;
 }
 
-describe('best strategy: serve from the best provider', () => {
+describe('default strategy: serve from the best provider', () => {
   let cluster: Cluster;
   // The fastest is deliberately not the first by priority.
   beforeAll(async () => {
@@ -61,7 +62,7 @@ describe('best strategy: serve from the best provider', () => {
   });
 });
 
-describe('best strategy: load shedding', () => {
+describe('default strategy: load shedding', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await startWithLatencies({ 'node-0': 150, 'node-1': 60, 'node-2': 20 }, { 'node-2': { maxConcurrent: 2 } });
@@ -81,5 +82,34 @@ describe('best strategy: load shedding', () => {
     // (40 requests of 20 ms behind two connections would take 400 ms; shed, about one 60 ms round).
     expect(sent['node-2'] ?? 0).toBeGreaterThanOrEqual(2);
     expect(sent['node-1'] ?? 0).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe('default strategy: probe budget', () => {
+  /** What an idle Lasso may cost each provider, in calls a minute, with 1 s blocks. */
+  const CALLS_PER_MINUTE = 70;
+  const windowMs = 10_000;
+  let cluster: Cluster;
+  beforeAll(async () => {
+    // The configured head poll interval is the default one (the test cluster's own is 100 ms).
+    cluster = await startCluster({ faultProxies: true, chain: { headPollIntervalMs: 2000 } });
+    cluster.devnet.startMining(1000);
+  });
+  afterAll(async () => cluster?.close());
+
+  it('an idle Lasso with 1 s blocks and WebSocket heads costs each provider at most about 70 calls a minute', async () => {
+    const chain = cluster.lasso.chains.resolve('devnet');
+    // Steady state: every provider's head subscription is live (its polls then slow to a liveness check).
+    await waitFor(() => chain?.providers.every((p) => chain.headTracker.isSubscribed(p)) === true, { timeoutMs: 15_000, what: 'every head subscription live' });
+    const calls = (): Record<string, number> =>
+      Object.fromEntries([...cluster.proxies].map(([id, proxy]) => [id, proxy.stats().httpRequests + proxy.stats().wsMessagesFromClients]));
+    const before = calls();
+    // A measurement window, not a wait for a condition: what is counted is what the window costs.
+    await new Promise((r) => setTimeout(r, windowMs));
+    const spent = delta(before, calls());
+    // One call more for a poll that lands on the window's edge. Without its subscription a provider
+    // is polled every block (60 polls and 12 finality reads a minute), which also stays within it.
+    const limit = Math.ceil((CALLS_PER_MINUTE * windowMs) / 60_000) + 1;
+    for (const [id, n] of Object.entries(spent)) expect(n, `${id}: ${n} calls in ${windowMs} ms`).toBeLessThanOrEqual(limit);
   });
 });

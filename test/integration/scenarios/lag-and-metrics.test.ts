@@ -82,7 +82,9 @@ describe('lag and metrics scenarios 10, 15', () => {
         'A scripted run with a mixed workload (reads, reverting calls, identical concurrent reads), one provider that answers ' +
         '30% of calls with -32603 and one 20 ms slower. Afterwards every Prometheus counter matches what the clients saw, ' +
         'request for request: outcomes, methods, durations, attempts, failovers, successes per provider, coalesced requests ' +
-        'and the injected failures. Hedging is off so that every extra attempt is a failover and can be matched one to one.',
+        'and the injected failures. Hedging is off so that every extra attempt is a failover and can be matched one to one, and ' +
+        'requests are spread evenly (load-balanced) so that the failing provider keeps getting its third of them: the default ' +
+        'strategy would soon send it nothing, and leave the failure counters with nothing to match.',
       seed: 15,
       // eth_getBlockByNumber is left out of the fault: the head tracker also reads safe/finalized blocks with it.
       providers: [{}, { faults: [{ type: 'rpc_error', code: -32603, probability: 0.3, methods: methods.filter((m) => m !== 'eth_getBlockByNumber') }] }, { latencyMs: 20 }],
@@ -91,6 +93,7 @@ describe('lag and metrics scenarios 10, 15', () => {
         rate: 50,
         durationMs: 3000,
         mix: { eth_blockNumber: 30, eth_getBalance: 20, eth_getLogs: 10, eth_call: 10, 'eth_call:revert': 10, eth_getBlockByNumber: 20 },
+        strategy: 'load-balanced',
       },
       resultsDir,
       checks: [

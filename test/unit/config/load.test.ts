@@ -70,7 +70,7 @@ describe('parseConfigText: valid', () => {
     });
     // Missing priority defaults to the list position.
     expect(eth.providers[1]).toMatchObject({ id: 'beta', priority: 1, archive: false, maxConcurrent: 16 });
-    expect(c.chains.sepolia).toMatchObject({ chainId: 11155111, defaultStrategy: 'latency-weighted' });
+    expect(c.chains.sepolia).toMatchObject({ chainId: 11155111, defaultStrategy: 'best' });
   });
 
   it('env var set overrides the default', () => {
@@ -93,7 +93,7 @@ describe('parseConfigText: valid', () => {
   it('summarizeConfig lists chains, chainIds, strategies and providers with redacted URLs', () => {
     const text = summarizeConfig(parseConfigText(VALID, env, 't'));
     expect(text).toContain('chain ethereum (chainId 1): strategy fastest');
-    expect(text).toContain('chain sepolia (chainId 11155111): strategy latency-weighted');
+    expect(text).toContain('chain sepolia (chainId 11155111): strategy best');
     expect(text).toContain('provider alpha: https://eth-mainnet.g.alchemy.com/v2/***');
     expect(text).toContain('provider beta: https://mainnet.infura.io/v3/***');
     expect(text).toContain('eth_call=4000ms');

@@ -31,6 +31,7 @@ describe('CircuitBreaker: closed → open', () => {
     ['other', 5],
   ] as const)('opens after %s x%i consecutive failures', (kind, n) => {
     const { breaker, fail, transitions } = setup();
+    expect(breaker.recoveredAt).toBeUndefined();
     fail(kind, n - 1);
     expect(breaker.state).toBe('closed');
     fail(kind, 1);
@@ -118,6 +119,7 @@ describe('CircuitBreaker: recovery and half-open', () => {
     breaker.recordSuccess(acquire());
     expect(breaker.state).toBe('closed');
     expect(transitions.at(-1)).toEqual({ from: 'half_open', to: 'closed', reason: 'probes_succeeded' });
+    expect(breaker.recoveredAt).toBe(clock.t);
     expect(breaker.snapshot().consecutiveOpens).toBe(0);
     fail('timeout', 2);
     expect(breaker.nextProbeAt).toBe(clock.t + 10_000);

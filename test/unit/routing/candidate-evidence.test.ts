@@ -31,4 +31,14 @@ describe('candidateEvidence', () => {
     store.recordFailure('a', 'eth_call');
     expect(candidateEvidence(store, 'eth_call', [facts('a', 3)])[0]).toMatchObject({ errorRate: 0.5, inFlight: 3, capacity: 8 });
   });
+
+  it('counts failures only since the provider last recovered (its breaker closed)', () => {
+    const clock = { t: 0 };
+    const store = new EvidenceStore({ now: () => clock.t });
+    for (let i = 0; i < 10; i++) store.recordFailure('a', PROBE_METHOD);
+    clock.t += 5_000;
+    store.recordSuccess('a', PROBE_METHOD, 5);
+    expect(candidateEvidence(store, PROBE_METHOD, [facts('a')])[0]?.errorRate).toBeCloseTo(10 / 11, 10);
+    expect(candidateEvidence(store, PROBE_METHOD, [{ ...facts('a'), recoveredAt: clock.t }])[0]?.errorRate).toBe(0);
+  });
 });

@@ -92,6 +92,17 @@ describe('EvidenceStore: success rate', () => {
     clock.t += 30_000;
     expect(evidence.successRate('a')).toBeUndefined();
   });
+
+  it('leaves out attempts before `since`', () => {
+    const { evidence, clock } = setup();
+    evidence.recordFailure('a', 'm');
+    clock.t += 1_000;
+    const since = clock.t;
+    expect(evidence.successRate('a', since)).toBeUndefined();
+    evidence.recordSuccess('a', 'm', 1);
+    expect(evidence.successRate('a')).toBe(0.5);
+    expect(evidence.successRate('a', since)).toBe(1);
+  });
 });
 
 describe('EvidenceStore: bounds', () => {
