@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { startLasso } from './app.js';
+import { parseDuration } from './battle/units.js';
 import type { LassoInstance } from './app.js';
 import { ConfigError, findDefaultConfigPath, loadConfigFile, LOG_LEVELS, ServerSchema, summarizeConfig } from './config/index.js';
 import type { LassoConfig } from './config/index.js';
@@ -181,7 +182,7 @@ async function devnetCommand(args: string[]): Promise<void> {
   const port = parsePort(values.port);
   if (port !== 0) for (let i = 0; i < nodes; i++) await ensurePortAvailable(values.host, port + i);
   const devnet = await runDevnetCommand(
-    { nodes, host: values.host, port, blockTimeMs: parseDuration(values['block-time']), json: values.json },
+    { nodes, host: values.host, port, blockTimeMs: parseBlockTime(values['block-time']), json: values.json },
     { stdout: (line) => process.stdout.write(`${line}\n`) },
   );
   onShutdown(() => devnet.stop());
@@ -217,13 +218,13 @@ function parsePort(value: string): number {
   return port;
 }
 
-/** Accepts "1000ms", "2s", "1.5s" or a bare number of milliseconds. */
-export function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`invalid duration "${value}" (use e.g. 500ms, 2s, 1m)`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  return Math.round(unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000);
+/** `--block-time`: a duration as the battle takes it ("1000ms", "2s", "1.5m" or bare milliseconds). */
+function parseBlockTime(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new UsageError(`--block-time: ${errorMessage(err)}`);
+  }
 }
 
 function onShutdown(stop: () => Promise<void>): void {

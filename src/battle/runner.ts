@@ -235,7 +235,6 @@ async function runClientArm(id: ArmId, sc: BattleScenario, options: ScenarioOpti
   let fromBlock = 0;
   let heads: NewHeadsReport | undefined;
   let run: ScenarioRun;
-  const unmute = muteSocketNoise();
   try {
     run = await scenario({
       ...options,
@@ -266,7 +265,6 @@ async function runClientArm(id: ArmId, sc: BattleScenario, options: ScenarioOpti
     });
   } finally {
     await instance?.close().catch(() => undefined);
-    unmute();
     onCluster?.(undefined);
   }
   const faults = analyzeFaults({ records: run.records, chaos: run.chaos, entries: sc.chaos, samples: [], breakers: [], rate: sc.workload.rate });
@@ -283,22 +281,6 @@ async function runClientArm(id: ArmId, sc: BattleScenario, options: ScenarioOpti
       }
     : null;
   return armResult(id, run, faults, blocks, sc);
-}
-
-/**
- * viem prints every failed WebSocket reconnect (`console.error(ErrorEvent)`) while a provider is
- * down; that is expected in a chaos run and would drown the progress lines.
- */
-function muteSocketNoise(): () => void {
-  const original = console.error;
-  console.error = (...args: unknown[]) => {
-    const first = args[0] as { constructor?: { name?: string } } | undefined;
-    if (first?.constructor?.name === 'ErrorEvent') return;
-    original(...args);
-  };
-  return () => {
-    console.error = original;
-  };
 }
 
 /** Mines until the watcher has seen a block (it is subscribed), and returns the first block it must deliver. */

@@ -1,7 +1,8 @@
-import { createClient, createPublicClient, fallback, http, webSocket } from 'viem';
+import { createClient, fallback, http } from 'viem';
 import type { Transport } from 'viem';
 import type { TargetReply, RpcTarget } from '../../chaos/workload/index.js';
-import { HeadRecorder, isDeterministicRpcError, jsonSafe, withTimeout } from './types.js';
+import { isDeterministicRpcError, jsonSafe, withTimeout } from './types.js';
+import { watchHeadsInWorker } from './viem-heads.js';
 import type { ArmInstance, BattleArm } from './types.js';
 
 /** A client pinned to one provider: viem with an `http` transport (default options: 10 s timeout, 3 retries). */
@@ -41,7 +42,7 @@ function viemInstance(name: string, transport: Transport, wsUrls: string[]): Arm
     },
     close: async () => undefined,
   };
-  const heads = wsUrls.length > 0 ? watchHeads(`${name}-newHeads`, wsUrls) : undefined;
+  const heads = wsUrls.length > 0 ? watchHeadsInWorker(`${name}-newHeads`, wsUrls) : undefined;
   return {
     target,
     ...(heads && { heads }),
@@ -49,32 +50,6 @@ function viemInstance(name: string, transport: Transport, wsUrls: string[]): Arm
       await heads?.close();
     },
   };
-}
-
-function watchHeads(name: string, wsUrls: string[]): HeadRecorder {
-  const recorder = new HeadRecorder(name);
-  const transports = wsUrls.map((u) => webSocket(u));
-  const client = createPublicClient({ transport: transports.length === 1 ? transports[0]! : fallback(transports) });
-  const unwatch = client.watchBlocks({
-    onBlock: (block) => recorder.add(block?.number, block?.hash, block?.parentHash),
-    onError: () => {
-      recorder.errors++;
-    },
-  });
-  recorder.onClose(async () => {
-    unwatch();
-    // Close the sockets so that viem stops reconnecting to a cluster that is going away.
-    const closers = transports.map(async (t) => {
-      try {
-        const rpc = await (t({}).value as { getRpcClient(): Promise<{ close(): void }> }).getRpcClient();
-        rpc.close();
-      } catch {
-        // already closed or never connected
-      }
-    });
-    await Promise.all(closers);
-  });
-  return recorder;
 }
 
 interface ErrorLike {
