@@ -138,7 +138,9 @@ async function startCommand(args: string[]): Promise<void> {
     throw err;
   }
   const chainNames = lasso.chains.all().map((c) => c.name);
-  process.stderr.write(`lasso listening on ${lasso.url}  (try: curl -s ${lasso.url}/rpc/${chainNames[0] ?? 'CHAIN'} -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}')\n`);
+  // The key itself is never printed: with keys required, the hint names where one goes.
+  const keyHeader = config.server.auth !== undefined && !config.server.auth.anonymous ? ` -H 'x-lasso-key: <your key>'` : '';
+  process.stderr.write(`lasso listening on ${lasso.url}  (try: curl -s ${lasso.url}/rpc/${chainNames[0] ?? 'CHAIN'}${keyHeader} -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}')\n`);
   if (configPath) {
     // SIGHUP re-reads the file; an invalid one is logged with every problem and the running config kept.
     process.on('SIGHUP', () => {

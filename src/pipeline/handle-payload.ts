@@ -89,7 +89,8 @@ async function runItem(
   deps.metrics.recordRequest(chain.name, method, transport, routed.outcome, seconds);
   if (deps.logger.isLevelEnabled('debug')) {
     const { outcome, providerId: provider, attempts } = routed;
-    deps.logger.debug({ chain: chain.name, method: request.method, outcome, provider, attempts, ms: seconds * 1000 }, 'request');
+    // `client` is the key's id or the client's address, never the key.
+    deps.logger.debug({ chain: chain.name, client: route.client, method: request.method, outcome, provider, attempts, ms: seconds * 1000 }, 'request');
   }
   if (!('id' in request) || request.id === undefined) return { answer: undefined, routed };
   const answer =

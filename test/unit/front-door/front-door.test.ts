@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigText, summarizeConfig } from '../../../src/config/index.js';
 import { clientIpResolver } from '../../../src/front-door/client-ip.js';
-import { FrontDoor } from '../../../src/front-door/front-door.js';
+import { FrontDoor, clientIdentity } from '../../../src/front-door/front-door.js';
 import { KeyTable } from '../../../src/front-door/key-table.js';
 import { methodCostTable, methodRulesMatcher } from '../../../src/front-door/method-rules.js';
 import { RateLimits } from '../../../src/front-door/rate-limit.js';
@@ -49,6 +49,22 @@ describe('FrontDoor.admit', () => {
     const a = open.admit(fakeRequest('/rpc/ethereum'), chain, 'http');
     expect(a.ok).toBe(true);
     if (a.ok) expect(await open.charge(a.client, ['eth_call'], 'http')).toBeUndefined();
+  });
+
+  it('tells anonymous clients behind a trusted proxy apart by their forwarded address (filters are kept per client)', () => {
+    const behindProxy = new FrontDoor(
+      { auth: { anonymous: true, keys: [], methodCosts: {}, trustedProxies: ['10.0.0.0/8'] }, cors },
+      { limits: new RateLimits(), metrics: new FrontDoorMetrics(new Registry()) },
+    );
+    const identity = (forwardedFor: string, peer: string): string => {
+      const req = fakeRequest('/rpc/ethereum', { 'x-forwarded-for': forwardedFor }, peer);
+      const a = behindProxy.admit(req, chain, 'http');
+      return a.ok ? clientIdentity(a.client, req) : 'refused';
+    };
+    expect(identity('203.0.113.7', '10.0.0.2')).toBe('ip:203.0.113.7');
+    expect(identity('203.0.113.8', '10.0.0.2')).toBe('ip:203.0.113.8');
+    // From an untrusted peer the header is whatever the client wrote.
+    expect(identity('203.0.113.7', '198.51.100.1')).toBe('ip:198.51.100.1');
   });
 });
 
