@@ -41,7 +41,8 @@ class DecayedMean {
   count = 0;
 
   add(value: number, now: number, halfLifeMs: number, maxWeight: number): void {
-    if (this.#lastAt !== undefined && halfLifeMs > 0) {
+    // Samples within the same millisecond (many, under load) decay nothing: no power to compute.
+    if (this.#lastAt !== undefined && now !== this.#lastAt && halfLifeMs > 0) {
       const decay = 2 ** (-Math.max(0, now - this.#lastAt) / halfLifeMs);
       this.#sum *= decay;
       this.#weight *= decay;
