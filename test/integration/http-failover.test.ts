@@ -69,8 +69,9 @@ describe('HTTP failover on a real devnet', () => {
     let cluster: Cluster;
     beforeAll(async () => {
       // An even-spread strategy: a 1000-request burst from this same process makes measured
-      // latencies mostly our own queueing, so latency-weighted shares would be noise (the
-      // default strategy's split is measured at a steady rate in scenarios/failover.test.ts, #3).
+      // latencies mostly our own queueing, so the default strategy's choice between the two
+      // healthy providers would be noise (what it promises with one provider down is checked at a
+      // steady rate in scenarios/failover.test.ts).
       cluster = await startCluster({ chain: { defaultStrategy: 'load-balanced' } });
       await cluster.devnet.mineBlock();
       await cluster.devnet.kill('node-2', 'SIGKILL');

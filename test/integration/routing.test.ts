@@ -108,7 +108,8 @@ describe('default strategy: probe budget', () => {
     await new Promise((r) => setTimeout(r, windowMs));
     const spent = delta(before, calls());
     // One call more for a poll that lands on the window's edge. Without its subscription a provider
-    // is polled every block (60 polls and 12 finality reads a minute), which also stays within it.
+    // is polled every block (at most 60 polls and 12 finality reads a minute), which the bound also
+    // allows: a subscription lost on a busy machine does not fail the test.
     const limit = Math.ceil((CALLS_PER_MINUTE * windowMs) / 60_000) + 1;
     for (const [id, n] of Object.entries(spent)) expect(n, `${id}: ${n} calls in ${windowMs} ms`).toBeLessThanOrEqual(limit);
   });
