@@ -1,4 +1,7 @@
-/** Candidate order for reads of old blocks: providers whose history starts above the block go last, not out. */
+/**
+ * Candidate order: for reads of old blocks, providers whose history starts above the block go last,
+ * not out; with the default strategy, a provider back from an outage is judged by what it did since.
+ */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChainSchema } from '../../../src/config/schema.js';
 import { LassoMetrics } from '../../../src/observability/metrics.js';
@@ -48,5 +51,45 @@ describe('select candidates by servable range', () => {
     expect(range('unknown')).toEqual({ oldestBlock: undefined, source: 'unknown' });
     chain.capabilities.markPrunedBelow('configured', 3_000);
     expect(range('configured')).toEqual({ oldestBlock: 3_000, source: 'learned' });
+  });
+});
+
+describe('select candidates with the default strategy after an outage', () => {
+  it("scores a provider whose breaker closed again by what it did since, not by the outage's failures", () => {
+    const clock = { t: 1_000_000 };
+    const twin = new ChainRuntime(
+      'recovery',
+      ChainSchema.parse({
+        chainId: 1,
+        breaker: { recoveryMs: 1_000 },
+        providers: [
+          { id: 'a', url: 'http://127.0.0.1:1', priority: 0 },
+          { id: 'b', url: 'http://127.0.0.1:2', priority: 1 },
+        ],
+      }),
+      // random 0: among equally good candidates the first (by priority) wins, so a tie shows as 'a'.
+      { metrics: new LassoMetrics({ collectProcessMetrics: false }), logger: createLogger('silent'), now: () => clock.t, random: () => 0 },
+    );
+    try {
+      for (const p of twin.providers) twin.view.observeHead(p, 100);
+      for (let i = 0; i < 20; i++) for (const id of ['a', 'b']) twin.evidence.recordSuccess(id, 'eth_blockNumber', 5);
+      const first = () => selectCandidates(twin, { ...read(50), strategy: 'best' }).candidates[0]?.id;
+      expect(first()).toBe('a');
+
+      // The outage: its polls fail and its breaker opens.
+      const a = twin.provider('a')!;
+      for (let i = 0; i < 10; i++) twin.evidence.recordFailure('a', 'eth_blockNumber');
+      for (let i = 0; i < 3; i++) a.httpBreaker.recordFailure(a.httpBreaker.tryAcquire()!, 'network');
+      expect(first()).toBe('b');
+
+      // Back: two half-open probes succeed and the breaker closes; its polls answer as fast as before.
+      clock.t += 2_000;
+      for (let i = 0; i < 2; i++) a.httpBreaker.recordSuccess(a.httpBreaker.tryAcquire()!);
+      expect(a.httpBreaker.state).toBe('closed');
+      twin.evidence.recordSuccess('a', 'eth_blockNumber', 5);
+      expect(first()).toBe('a');
+    } finally {
+      twin.close();
+    }
   });
 });
