@@ -73,6 +73,7 @@ const STRING_STOP = new Uint8Array(256).fill(1, 0, 0x20);
 STRING_STOP[0x22] = 1;
 STRING_STOP[0x5c] = 1;
 const NO_WORDS = new Int32Array(0);
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 const OBJECT = 1;
 const ARRAY = 2;
@@ -451,9 +452,14 @@ function plainStringEnd(buf: Buffer, words: Int32Array, head: number, from: numb
     const x = words[w] as number;
     const quote = x ^ 0x22222222;
     const backslash = x ^ 0x5c5c5c5c;
-    if ((((quote - 0x01010101) | (backslash - 0x01010101) | (x - 0x20202020)) & ~x & 0x80808080) !== 0) break;
+    const found = ((quote - 0x01010101) | (backslash - 0x01010101) | (x - 0x20202020)) & ~x & 0x80808080;
+    if (found === 0) continue;
+    // Little-endian: the lowest flagged byte comes first, and is a true match (a borrow only
+    // flags bytes above one).
+    if (LITTLE_ENDIAN) return head + (w << 2) + ((31 - Math.clz32(found & -found)) >> 3);
+    break;
   }
-  i = head + (w << 2);
+  i = Math.max(i, head + (w << 2));
   for (; i < n; i++) if (STRING_STOP[buf[i] as number] === 1) return i;
   return n;
 }
