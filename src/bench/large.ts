@@ -5,6 +5,9 @@
  * the bytes in flight (concurrency x answer size). A third arm runs Lasso with gzip on both sides
  * (an upstream that compresses, a client that accepts it): bytes on the wire per answer, latency on
  * this loopback (where compressing only costs CPU), and the transfer time it saves on a slower link.
+ * CPU time per request of the server under test (its process's user + system time over the round,
+ * divided by the answers) is reported too: unlike throughput, it hardly moves when the machine is
+ * busy with other work.
  * The response cache and coalescing are off: every client request costs one upstream answer.
  */
 import { generatorInfo } from '../battle/environment.js';
@@ -40,6 +43,8 @@ interface ArmRound {
   wireBytesPerAnswer: number;
   /** Peak RSS during the round minus RSS just before it, in bytes. */
   rssGrowthBytes: number;
+  /** The server's CPU time (user + system) over the round per answer, in ms. */
+  cpuMsPerRequest: number;
 }
 
 async function measure(server: TargetProcess, url: string, size: LargeAnswerSize, gzip: boolean): Promise<ArmRound> {
@@ -97,11 +102,13 @@ async function measure(server: TargetProcess, url: string, size: LargeAnswerSize
         await new Promise((resolve) => setTimeout(resolve, RSS_SAMPLE_MS));
       }
     })();
+    const cpuBefore = await askTarget(server, 'cpu');
     measuring = true;
     const started = performance.now();
     await runFor(DURATION_MS);
     const durationMs = performance.now() - started;
     measuring = false;
+    const cpu = await askTarget(server, 'cpu');
     sampling = false;
     await sampler;
     return {
@@ -111,6 +118,7 @@ async function measure(server: TargetProcess, url: string, size: LargeAnswerSize
       errors,
       wireBytesPerAnswer: requests > 0 ? wireBytes / requests : 0,
       rssGrowthBytes: Math.max(0, peak - idle),
+      cpuMsPerRequest: requests > 0 ? (cpu.user + cpu.system - cpuBefore.user - cpuBefore.system) / 1000 / requests : 0,
     };
   } finally {
     await pool.close();
@@ -137,7 +145,7 @@ async function main(): Promise<void> {
           const key = `${size}/${arm.name}`;
           rounds.set(key, [...(rounds.get(key) ?? []), r]);
           process.stderr.write(
-            `${size.padEnd(6)} round ${round + 1} ${arm.name.padEnd(11)} ${r.throughput.toFixed(1).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(1).padStart(7)} ms  p99 ${r.p99Ms.toFixed(1).padStart(7)} ms  rss +${(r.rssGrowthBytes / 1e6).toFixed(0)} MB  wire ${(r.wireBytesPerAnswer / 1e6).toFixed(2)} MB  errors ${r.errors}\n`,
+            `${size.padEnd(6)} round ${round + 1} ${arm.name.padEnd(11)} ${r.throughput.toFixed(1).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(1).padStart(7)} ms  p99 ${r.p99Ms.toFixed(1).padStart(7)} ms  rss +${(r.rssGrowthBytes / 1e6).toFixed(0)} MB  cpu ${r.cpuMsPerRequest.toFixed(2)} ms/req  wire ${(r.wireBytesPerAnswer / 1e6).toFixed(2)} MB  errors ${r.errors}\n`,
           );
         }
       }
@@ -148,15 +156,15 @@ async function main(): Promise<void> {
 
   const sizes = SIZES.map((size) => summarise(size, (arm) => rounds.get(`${size}/${arm}`) ?? []));
   console.log('\nLasso runs with its response cache and coalescing off: every request costs one upstream answer.');
-  console.log('\nsize    arm          req/s    p50 ms    p99 ms   rss growth   wire/answer');
+  console.log('\nsize    arm          req/s    p50 ms    p99 ms   rss growth   cpu ms/req   wire/answer');
   for (const s of sizes) {
     for (const [arm, a] of Object.entries(s.arms)) {
       console.log(
-        `${s.size.padEnd(7)} ${arm.padEnd(11)} ${a.throughput.toFixed(1).padStart(7)} ${a.p50Ms.toFixed(1).padStart(9)} ${a.p99Ms.toFixed(1).padStart(9)} ${`${(a.rssGrowthBytes / 1e6).toFixed(0)} MB`.padStart(12)} ${`${(a.wireBytesPerAnswer / 1e6).toFixed(2)} MB`.padStart(13)}`,
+        `${s.size.padEnd(7)} ${arm.padEnd(11)} ${a.throughput.toFixed(1).padStart(7)} ${a.p50Ms.toFixed(1).padStart(9)} ${a.p99Ms.toFixed(1).padStart(9)} ${`${(a.rssGrowthBytes / 1e6).toFixed(0)} MB`.padStart(12)} ${a.cpuMsPerRequest.toFixed(2).padStart(12)} ${`${(a.wireBytesPerAnswer / 1e6).toFixed(2)} MB`.padStart(13)}`,
       );
     }
     console.log(
-      `        Lasso/pass-through: throughput ${s.throughputRatio.toFixed(2)}x, p99 ${s.p99Ratio.toFixed(2)}x; RSS growth ${s.rssPerBytesInFlight.toFixed(2)}x the ${(s.bytesInFlight / 1e6).toFixed(0)} MB in flight; gzip: ${s.gzip.wireRatio.toFixed(2)} of the bytes, ${s.gzip.savedMsAtLink.toFixed(0)} ms saved per answer at 100 Mbit/s (${s.gzip.loopbackP50DeltaMs >= 0 ? '+' : ''}${s.gzip.loopbackP50DeltaMs.toFixed(1)} ms p50 on loopback)${s.goalMet ? '' : '  [goal not met]'}`,
+      `        Lasso/pass-through: throughput ${s.throughputRatio.toFixed(2)}x, p99 ${s.p99Ratio.toFixed(2)}x, CPU per request ${s.cpuRatio.toFixed(2)}x; RSS growth ${s.rssPerBytesInFlight.toFixed(2)}x the ${(s.bytesInFlight / 1e6).toFixed(0)} MB in flight; gzip: ${s.gzip.wireRatio.toFixed(2)} of the bytes, ${s.gzip.savedMsAtLink.toFixed(0)} ms saved per answer at 100 Mbit/s (${s.gzip.loopbackP50DeltaMs >= 0 ? '+' : ''}${s.gzip.loopbackP50DeltaMs.toFixed(1)} ms p50 on loopback)${s.goalMet ? '' : '  [goal not met]'}`,
     );
   }
   const goalMet = sizes.every((s) => s.goalMet);
@@ -178,14 +186,16 @@ function summarise(size: LargeAnswerSize, of: (arm: ArmName) => ArmRound[]) {
           errors: rs.reduce((n, r) => n + r.errors, 0),
           rssGrowthBytes: Math.round(medianOf(rs, (r) => r.rssGrowthBytes)),
           wireBytesPerAnswer: Math.round(medianOf(rs, (r) => r.wireBytesPerAnswer)),
+          cpuMsPerRequest: +medianOf(rs, (r) => r.cpuMsPerRequest).toFixed(2),
         },
       ];
     }),
-  ) as Record<ArmName, { throughput: number; p50Ms: number; p99Ms: number; errors: number; rssGrowthBytes: number; wireBytesPerAnswer: number }>;
+  ) as Record<ArmName, { throughput: number; p50Ms: number; p99Ms: number; errors: number; rssGrowthBytes: number; wireBytesPerAnswer: number; cpuMsPerRequest: number }>;
   // Lasso and the pass-through ran back to back in every round: ratios are medians of those pairs.
   const pairs = of('lasso').map((l, i) => ({ l, p: of('passthrough')[i] as ArmRound }));
   const throughputRatio = median(pairs.map(({ l, p }) => l.throughput / p.throughput));
   const p99Ratio = median(pairs.map(({ l, p }) => l.p99Ms / p.p99Ms));
+  const cpuRatio = median(pairs.map(({ l, p }) => l.cpuMsPerRequest / p.cpuMsPerRequest));
   const bytesInFlight = CONCURRENCY * LARGE_ANSWER_SIZES[size];
   const rssPerBytesInFlight = arms.lasso.rssGrowthBytes / bytesInFlight;
   const plainWire = arms.lasso.wireBytesPerAnswer;
@@ -201,6 +211,7 @@ function summarise(size: LargeAnswerSize, of: (arm: ArmName) => ArmRound[]) {
     arms,
     throughputRatio: +throughputRatio.toFixed(3),
     p99Ratio: +p99Ratio.toFixed(3),
+    cpuRatio: +cpuRatio.toFixed(3),
     rssPerBytesInFlight: +rssPerBytesInFlight.toFixed(3),
     gzip: { wireRatio: +(gzipWire / plainWire).toFixed(3), loopbackP50DeltaMs: +loopbackP50DeltaMs.toFixed(2), savedMsAtLink: +savedMsAtLink.toFixed(1) },
     goalMet,

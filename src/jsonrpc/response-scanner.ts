@@ -459,7 +459,7 @@ function plainStringEnd(buf: Buffer, words: Int32Array, head: number, from: numb
     if (LITTLE_ENDIAN) return head + (w << 2) + ((31 - Math.clz32(found & -found)) >> 3);
     break;
   }
-  i = Math.max(i, head + (w << 2));
+  i = head + (w << 2);
   for (; i < n; i++) if (STRING_STOP[buf[i] as number] === 1) return i;
   return n;
 }
