@@ -1,7 +1,7 @@
 import type { Hex } from 'viem';
 import { checkNewHeads } from '../chaos/checker/index.js';
 import type { NewHeadsReport } from '../chaos/checker/index.js';
-import { ScenarioSetupError, check, scenario, serializeEntry } from '../chaos/scenario/index.js';
+import { ScenarioSetupError, check, providerConditions, scenario, serializeEntry } from '../chaos/scenario/index.js';
 import type { ScenarioCluster, ScenarioOptions, ScenarioRun } from '../chaos/scenario/index.js';
 import { analyzeFaults } from './analysis/faults.js';
 import type { FaultAnalysis } from './analysis/faults.js';
@@ -428,13 +428,7 @@ function scenarioInfo(sc: BattleScenario): BattleResult['scenario'] {
     durationMs: sc.durationMs,
     rate: sc.workload.rate,
     mix: Object.fromEntries(Object.entries(sc.workload.mix).filter((e): e is [string, number] => typeof e[1] === 'number')),
-    providers: sc.providers.map((p) => ({
-      id: p.id,
-      ...(p.latencyMs !== undefined && { latencyMs: p.latencyMs }),
-      ...(p.jitterMs !== undefined && { jitterMs: p.jitterMs }),
-      ...(p.lagBlocks !== undefined && { lagBlocks: p.lagBlocks }),
-      ...(p.faults !== undefined && { faults: p.faults }),
-    })),
+    providers: sc.providers.map(providerConditions),
     blockTimeMs: sc.blockTimeMs,
     subscriptions: sc.subscriptions.map((s) => ({ kind: s.kind, ...(s.count !== undefined && { count: s.count }), ...(s.name !== undefined && { name: s.name }) })),
     chaos: sc.chaos.map(serializeEntry),

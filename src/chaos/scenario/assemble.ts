@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestRecord } from '../workload/record.js';
+import { providerConditions } from './cluster.js';
 import type { ScenarioCluster } from './cluster.js';
 import type { ProviderMonitor } from './monitor.js';
 import type { ScenarioOptions } from './options.js';
@@ -45,14 +46,7 @@ export function assembleResult(options: ScenarioOptions, plan: ScenarioPlan, clu
     durationMs: Math.round(run.durationMs),
     environment: environment(),
     config: {
-      providers: plan.providers.map((s) => ({
-        id: s.id,
-        ...(s.latencyMs !== undefined && { latencyMs: s.latencyMs }),
-        ...(s.jitterMs !== undefined && { jitterMs: s.jitterMs }),
-        ...(s.lagBlocks !== undefined && { lagBlocks: s.lagBlocks }),
-        ...(s.faults !== undefined && { faults: s.faults }),
-        ...(s.config !== undefined && { config: s.config }),
-      })),
+      providers: plan.providers.map((s) => ({ ...providerConditions(s), ...(s.config !== undefined && { config: s.config }) })),
       workload: {
         rate: options.workload.rate,
         durationMs: options.workload.durationMs,

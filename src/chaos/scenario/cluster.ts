@@ -101,6 +101,17 @@ export interface ScenarioCluster {
   close(): Promise<void>;
 }
 
+/** A provider's simulated conditions as results record them: only the fields that were set. */
+export function providerConditions(spec: ProviderSpec & { id: string }): Pick<ProviderSpec, 'latencyMs' | 'jitterMs' | 'lagBlocks' | 'faults'> & { id: string } {
+  return {
+    id: spec.id,
+    ...(spec.latencyMs !== undefined && { latencyMs: spec.latencyMs }),
+    ...(spec.jitterMs !== undefined && { jitterMs: spec.jitterMs }),
+    ...(spec.lagBlocks !== undefined && { lagBlocks: spec.lagBlocks }),
+    ...(spec.faults !== undefined && { faults: spec.faults }),
+  };
+}
+
 /** Normalises `providers` into specs with ids; throws {@link ScenarioConfigError} on duplicates. */
 export function providerSpecs(providers: number | ProviderSpec[] | undefined): (ProviderSpec & { id: string })[] {
   const list = typeof providers === 'number' || providers === undefined ? Array.from({ length: providers ?? 3 }, (): ProviderSpec => ({})) : providers;

@@ -1,7 +1,7 @@
 // Scenario runner: devnet + fault proxies + Lasso, open-model workload, chaos timeline, JSON result.
 export { scenario, writeScenarioResult } from './scenario.js';
 export type { ScenarioOptions, ScenarioProgress, ScenarioRun, SubscriptionSpec } from './scenario.js';
-export { startScenarioCluster, providerSpecs } from './cluster.js';
+export { startScenarioCluster, providerConditions, providerSpecs } from './cluster.js';
 export type { LassoLauncher, LassoOverrides, ProviderSpec, ScenarioCluster, ScenarioLasso, ScenarioClusterOptions, ScenarioProvider } from './cluster.js';
 export { ProviderFaults } from './provider-faults.js';
 export { ChaosTimeline, resolveTargets, serializeEntry, validateTimeline } from './timeline.js';
