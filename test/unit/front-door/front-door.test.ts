@@ -51,6 +51,45 @@ describe('FrontDoor.admit', () => {
     if (a.ok) expect(await open.charge(a.client, ['eth_call'], 'http')).toBeUndefined();
   });
 
+  it('lets the front skip charging only clients it would refuse nothing: open, or keyed without limits or method rules', async () => {
+    const metrics = new FrontDoorMetrics(new Registry());
+    const open = new FrontDoor({ auth: undefined, cors }, { limits: new RateLimits(), metrics });
+    const openClient = open.admit(fakeRequest('/rpc/ethereum'), chain, 'http');
+    expect(openClient.ok && open.refusesNothing(openClient.client)).toBe(true);
+    const keyed = new FrontDoor(
+      {
+        auth: {
+          anonymous: false,
+          keys: [
+            { id: 'plain', key: 'secret-plain-123' },
+            { id: 'limited', key: 'secret-limited-123', rateLimit: { requestsPerSecond: 1, burst: 1 } },
+            { id: 'ruled', key: 'secret-ruled-123', methods: { deny: ['debug_*'] } },
+          ],
+          methodCosts: {},
+          trustedProxies: [],
+        },
+        cors,
+      },
+      { limits: new RateLimits(), metrics },
+    );
+    const client = (key: string) => {
+      const a = keyed.admit(fakeRequest('/rpc/ethereum', { authorization: `Bearer ${key}` }), chain, 'http');
+      if (!a.ok) throw new Error('not admitted');
+      return a.client;
+    };
+    expect(keyed.refusesNothing(client('secret-plain-123'))).toBe(true);
+    expect(keyed.refusesNothing(client('secret-limited-123'))).toBe(false);
+    expect(keyed.refusesNothing(client('secret-ruled-123'))).toBe(false);
+    // Admitted before a reload: charge must judge it against the new policy.
+    const before = client('secret-plain-123');
+    keyed.reload({ auth: { anonymous: false, keys: [], methodCosts: {}, trustedProxies: [] }, cors });
+    expect(keyed.refusesNothing(before)).toBe(false);
+    expect((await keyed.charge(before, ['eth_call'], 'http'))?.refusals[0]).toBeDefined();
+    // An open client after keys were turned on is charged (and refused) too.
+    open.reload({ auth: { anonymous: false, keys: [], methodCosts: {}, trustedProxies: [] }, cors });
+    expect(openClient.ok && open.refusesNothing(openClient.client)).toBe(false);
+  });
+
   it('tells anonymous clients behind a trusted proxy apart by their forwarded address (filters are kept per client)', () => {
     const behindProxy = new FrontDoor(
       { auth: { anonymous: true, keys: [], methodCosts: {}, trustedProxies: ['10.0.0.0/8'] }, cors },
