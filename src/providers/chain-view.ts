@@ -1,5 +1,6 @@
 import type { HeadFloorStore } from '../shared-state/shared-head-store.js';
 import type { ProviderRuntime } from './provider.js';
+import { wakeableDelay } from '../wakeable-delay.js';
 
 /** What changed in a chain view, for metrics, logs and the event log. */
 export type ChainViewChange =
@@ -242,15 +243,7 @@ export class ChainView {
   /** Resolves once the view has a head, or after `timeoutMs`. */
   firstHead(timeoutMs: number): Promise<void> {
     if (this.answerHead() !== undefined || timeoutMs <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.headWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.headWaiters.add(done);
-    });
+    return wakeableDelay(timeoutMs, this.headWaiters);
   }
 
   /** Called with the first height whose hash changed, each time a reorg is seen. */

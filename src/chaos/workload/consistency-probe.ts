@@ -7,6 +7,7 @@ import { StaleReads } from './stale-reads.js';
 import type { StaleReadOptions } from './stale-reads.js';
 import type { RpcTarget, TargetReply } from './target.js';
 import { TransferSupply } from './tx-supply.js';
+import { wakeableDelay } from '../../wakeable-delay.js';
 
 /** The chain as it really is: the devnet's canonical chain. */
 export interface CanonicalChain {
@@ -184,15 +185,7 @@ export class ConsistencyProbe {
   /** Waits `ms`, or less when the probe is stopped. */
   private pause(ms: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.wakers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.wakers.add(wake);
-    });
+    return wakeableDelay(ms, this.wakers);
   }
 }
 
