@@ -185,6 +185,7 @@ async function routeToProviders(
     verdict = await race.run();
   }
   const { attempts, hedged } = race;
+  const failureContext: FailureContext = { chain, method, params, policy, route, logger: deps.logger };
   switch (verdict.kind) {
     case 'answer': {
       const result = (verdict.attempt.outcome as ResultOutcome).bytes;
@@ -194,11 +195,11 @@ async function routeToProviders(
     case 'null':
       return { body: { result: (verdict.attempt.outcome as ResultOutcome).bytes }, providerId: verdict.attempt.provider.id, attempts, outcome: 'success', hedged };
     case 'final_failure':
-      return { ...(await failureAnswer(verdict.attempt, attempts, undefined, { chain, method, params, policy, route, logger: deps.logger })), hedged, failure: verdict.attempt.classification as Classification };
+      return { ...(await failureAnswer(verdict.attempt, attempts, undefined, failureContext)), hedged, failure: verdict.attempt.classification as Classification };
     case 'exhausted':
       if (verdict.last !== undefined) {
         const retryAfterMs = verdict.rateLimitedRetryAfterMs === undefined ? undefined : minDefined(verdict.rateLimitedRetryAfterMs, selection.retryAfterMs);
-        return { ...(await failureAnswer(verdict.last, attempts, retryAfterMs, { chain, method, params, policy, route, logger: deps.logger })), hedged, failure: verdict.last.classification as Classification };
+        return { ...(await failureAnswer(verdict.last, attempts, retryAfterMs, failureContext)), hedged, failure: verdict.last.classification as Classification };
       }
   }
   if (selection.retryAfterMs !== undefined && selection.candidates.length === 0) return rateLimitedAnswer(selection.retryAfterMs, 0);

@@ -62,7 +62,10 @@ export class DeadlineWatcher {
     }
   }
 
-  /** The interval timer stops at its next tick once nothing is watched, not here: under light load, attempts would start and stop a timer each. */
+  /**
+   * The interval timer stops at its next tick once nothing is watched, not here: under light
+   * load, every attempt would otherwise start and stop a timer of its own.
+   */
   unwatch(attempt: WatchedAttempt): void {
     this.attempts.delete(attempt);
   }
