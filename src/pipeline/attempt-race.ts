@@ -9,7 +9,7 @@ import { describeOutcome } from '../transport/outcome.js';
 import { attemptTimeoutMs, hedgeDelayMs } from './attempt-timing.js';
 import type { BlockTarget } from './block-target.js';
 import type { ChainPipelineState } from './chain-state.js';
-import { isEmptyAnswer, nullVerdict } from './null-answers.js';
+import { isAnsweredBlock, isEmptyAnswer, nullVerdict } from './null-answers.js';
 import type { ExecuteDeps } from './types.js';
 
 export interface AttemptResult {
@@ -45,8 +45,11 @@ export type RaceVerdict =
   | { kind: 'null'; attempt: AttemptResult; propagating: boolean; failed: AttemptResult | undefined }
   /** A failure that must not be retried (a deterministic error, a write that may have left). */
   | { kind: 'final_failure'; attempt: AttemptResult }
-  /** Every allowed candidate failed (`last` undefined when none could be tried). */
-  | { kind: 'exhausted'; last: AttemptResult | undefined; rateLimitedRetryAfterMs: number | undefined };
+  /**
+   * Every allowed candidate failed (`last` undefined when none could be tried). `propagating`: some
+   * said they do not have a block the chain already has, which they are likely still importing.
+   */
+  | { kind: 'exhausted'; last: AttemptResult | undefined; rateLimitedRetryAfterMs: number | undefined; propagating: boolean };
 
 /**
  * The attempts of one request on its ordered candidates: breaker admission, learned attempt
@@ -74,6 +77,8 @@ export class AttemptRace {
   /** Shortest cooldown among rate-limited attempts, while every failure was a rate limit. */
   private rateLimitedRetryAfterMs: number | undefined;
   private onlyRateLimits = true;
+  /** A candidate said it does not have the block, which is at or below the head Lasso has answered with. */
+  private blockPropagating = false;
   private readonly onSettled = (result: AttemptResult): void => {
     this.running--;
     this.deliver(result);
@@ -137,7 +142,7 @@ export class AttemptRace {
       this.chain.events.emit({ type: 'failover', chain: this.chain.name, provider: provider.id, method: this.request.methodLabel, errorClass: classification.errorClass, reason: classification.reason });
     }
     if (this.nullAnswer !== undefined) return { kind: 'null', ...this.nullAnswer, failed: this.lastFailure };
-    return { kind: 'exhausted', last: this.lastFailure, rateLimitedRetryAfterMs: this.onlyRateLimits ? this.rateLimitedRetryAfterMs : undefined };
+    return { kind: 'exhausted', last: this.lastFailure, rateLimitedRetryAfterMs: this.onlyRateLimits ? this.rateLimitedRetryAfterMs : undefined, propagating: this.blockPropagating };
   }
 
   /** Makes every candidate eligible again for one more round (used after all said "null"). */
@@ -148,6 +153,7 @@ export class AttemptRace {
 
   private noteFailure(result: AttemptResult, classification: Classification): void {
     this.lastFailure = result;
+    if (classification.capabilityKind === 'block_unavailable' && isAnsweredBlock(this.request.target, this.chain.view)) this.blockPropagating = true;
     if (classification.errorClass === 'rate_limit') {
       const cooldownMs = result.provider.cooldown.remainingMs();
       this.rateLimitedRetryAfterMs = this.rateLimitedRetryAfterMs === undefined ? cooldownMs : Math.min(this.rateLimitedRetryAfterMs, cooldownMs);

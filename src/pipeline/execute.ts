@@ -127,9 +127,10 @@ async function answerBlockNumber(chain: ChainRuntime, state: ChainPipelineState,
 
 /**
  * Routes to the providers: candidate selection, then the attempt race. When no candidate gave the
- * block and one said null for a block the chain already has (still propagating), asks again after
- * a short pause rather than tell the client the block does not exist; for longer when a candidate
- * failed (see NULL_RETRY_PATIENCE_MS).
+ * block and one said null for a block the chain already has, or said it does not have a block at
+ * or below the head Lasso has answered with (still propagating), asks again after a short pause
+ * rather than tell the client the block does not exist; for longer when a candidate failed (see
+ * NULL_RETRY_PATIENCE_MS).
  */
 async function routeToProviders(
   chain: ChainRuntime,
@@ -177,8 +178,9 @@ async function routeToProviders(
   );
   const startedAt = chain.now();
   let verdict: RaceVerdict = await race.run();
-  for (let round = 0; verdict.kind === 'null' && verdict.propagating; round++) {
-    const patient = round === 0 || (verdict.failed !== undefined && chain.now() - startedAt < NULL_RETRY_PATIENCE_MS);
+  for (let round = 0; (verdict.kind === 'null' || verdict.kind === 'exhausted') && verdict.propagating; round++) {
+    const failed = verdict.kind === 'null' ? verdict.failed : verdict.last;
+    const patient = round === 0 || (failed !== undefined && chain.now() - startedAt < NULL_RETRY_PATIENCE_MS);
     if (!patient || route.deadline - chain.now() <= NULL_RETRY_DELAY_MS) break;
     await new Promise((resolve) => setTimeout(resolve, NULL_RETRY_DELAY_MS));
     race.allowAnotherRound();

@@ -49,3 +49,12 @@ export function nullVerdict(method: string, target: BlockTarget, provider: Provi
   if (target.kind === 'hash' && BLOCK_LOOKUPS.has(method)) return 'propagating';
   return 'final';
 }
+
+/**
+ * A block by number at or below the head Lasso has answered with: a client may have been told it
+ * exists, so a provider saying it lacks it is behind, not right.
+ */
+export function isAnsweredBlock(target: BlockTarget, view: ChainView): boolean {
+  const head = view.answerHead();
+  return target.kind === 'number' && head !== undefined && target.number <= head;
+}

@@ -1,7 +1,8 @@
 /**
  * Null-retry rounds: when every candidate said null for a block the chain already has (it may
  * still be propagating), the pipeline asks again once after a short pause, and keeps asking for a
- * little longer when a candidate failed; a null that stands is answered as null.
+ * little longer when a candidate failed; a null that stands is answered as null. The same holds when
+ * providers say they do not have a block at or below the head Lasso has answered with.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStaticUpstream } from '../../../src/chaos/static-upstream.js';
@@ -48,6 +49,7 @@ function chainWith(scripts: { a: Answer[]; b: Answer[] }, lateAfter: { b?: numbe
       const script = scripts[id];
       const answer = script[Math.min(calls[id]++, script.length - 1)];
       if (id === 'b' && calls.b === lateAfter.b) nowMs += 60_000;
+      if (answer === 'behind') return { error: { code: -32602, message: `BlockOutOfRangeError: block height is ${HEAD - 1} but requested was ${Number((req.params as unknown[])[0])}` } };
       return answer === 'block' ? { result: BLOCK } : answer === 'null' ? { result: null } : { http: { status: 500, body: 'down' } };
     };
   upstreams[0]!.setHandler(scripted('a'));
@@ -68,10 +70,11 @@ function chainWith(scripts: { a: Answer[]; b: Answer[] }, lateAfter: { b?: numbe
   for (const p of chain.providers) chain.view.observeHead(p, HEAD);
   return { chain, calls };
 }
-type Answer = 'block' | 'null' | 'fail';
+/** `behind`: the provider says it does not have the block yet (anvil's words). */
+type Answer = 'block' | 'null' | 'fail' | 'behind';
 
-function getBlock(chain: ChainRuntime) {
-  return executeRequest(chain, 'eth_getBlockByNumber', ['0x64', false], { strategy: 'priority', deadline: nowMs + 10_000, useCache: false }, 'http', deps);
+function getBlock(chain: ChainRuntime, number = '0x64') {
+  return executeRequest(chain, 'eth_getBlockByNumber', [number, false], { strategy: 'priority', deadline: nowMs + 10_000, useCache: false }, 'http', deps);
 }
 const resultOf = (answer: Awaited<ReturnType<typeof getBlock>>) => ('result' in answer.body ? answer.body.result.value() : answer.body);
 
@@ -109,6 +112,29 @@ describe('null-retry rounds', () => {
   it('a block found in the first round is served without another', async () => {
     const { chain, calls } = chainWith({ a: ['null'], b: ['block'] });
     expect(resultOf(await getBlock(chain))).toEqual(BLOCK);
+    expect(calls).toEqual({ a: 1, b: 1 });
+  });
+
+  it('a provider saying it lacks a block the chain already has is behind: asked again, and the block served', async () => {
+    const { chain, calls } = chainWith({ a: ['behind'], b: ['behind', 'behind', 'block'] });
+    const answer = await getBlock(chain);
+    expect(resultOf(answer)).toEqual(BLOCK);
+    expect(answer.providerId).toBe('b');
+    expect(calls.b).toBe(3);
+  });
+
+  it('stops asking once that while is over, and the error stands', async () => {
+    const { chain, calls } = chainWith({ a: ['behind'], b: ['behind', 'behind', 'block'] }, { b: 2 });
+    const answer = await getBlock(chain);
+    expect(answer.outcome).not.toBe('success');
+    expect(JSON.stringify(answer.body)).toContain('BlockOutOfRangeError');
+    expect(calls.b).toBe(2);
+  });
+
+  it('a block above the head Lasso has answered with is not waited for', async () => {
+    const { chain, calls } = chainWith({ a: ['behind'], b: ['behind', 'block'] });
+    const answer = await getBlock(chain, '0x65');
+    expect(JSON.stringify(answer.body)).toContain('BlockOutOfRangeError');
     expect(calls).toEqual({ a: 1, b: 1 });
   });
 });
