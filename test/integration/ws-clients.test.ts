@@ -1,5 +1,5 @@
 /**
- * Issue 3 (e): real client libraries over WebSocket through Lasso, with the real subscription engine,
+ * Real client libraries over WebSocket through Lasso, with the real subscription engine,
  * while the active upstream provider is SIGKILLed repeatedly: viem `watchBlocks` and
  * `watchContractEvent` over `webSocket()`, and ethers `WebSocketProvider.on('block')`, must see every
  * canonical block / log exactly once and in order (checked against the devnet's ground truth).

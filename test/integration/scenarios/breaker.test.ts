@@ -3,7 +3,7 @@ import { check, formatCounts, latencySummary, pct, scenario, sentBetween, served
 import type { CheckContext, ScenarioRun } from '../../../src/chaos/index.js';
 
 /**
- * Issue 4 scenarios 5, 11 and 13: providers go away and come back, and circuit breakers follow.
+ * Resilience scenarios 5, 11 and 13: providers go away and come back, and circuit breakers follow.
  * Breaker recovery is shortened (the default first wait is 10 s) so that recovery fits in seconds.
  */
 const resultsDir = process.env.LASSO_SCENARIO_RESULTS_DIR;

@@ -3,7 +3,7 @@ import { check, formatCounts, latencyBelow, latencySummary, pct, scenario, sentB
 import type { ScenarioRun } from '../../../src/chaos/index.js';
 
 /**
- * Issue 4 scenarios 1, 3 and 8: a provider dies, is down, or hangs, and Lasso fails over.
+ * Resilience scenarios 1, 3 and 8: a provider dies, is down, or hangs, and Lasso fails over.
  * Each scenario's numbers are checks inside the run (they go into its JSON result and the docs);
  * the test fails when any check fails.
  */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { check, formatCounts, groupSamples, scenario, sentBetween, servedBy, successRatioAtLeast, sumSamples } from '../../../src/chaos/index.js';
 import type { RequestRecord, ScenarioRun } from '../../../src/chaos/index.js';
 
-/** Issue 4 scenarios 10 (lagging provider) and 15 (metrics accuracy). */
+/** Resilience scenarios 10 (lagging provider) and 15 (metrics accuracy). */
 const resultsDir = process.env.LASSO_SCENARIO_RESULTS_DIR;
 
 function expectAllChecksPass(run: ScenarioRun): void {

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import { check, scenario, subscriptionsClean } from '../../../src/chaos/index.js';
 
 /**
- * Issue 4 scenario 4: a 30 s subscription (5 minutes of chain time at 10x) with the provider holding
+ * Resilience scenario 4: a 30 s subscription (5 minutes of chain time at 10x) with the provider holding
  * it killed every 6 s. In its own file so that it runs alongside the shorter scenarios. Skipped on a
  * build without the WebSocket front.
  */

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import { check, scenario, subscriptionProviders, subscriptionsClean, sumSamples } from '../../../src/chaos/index.js';
 
 /**
- * Issue 4 scenarios 2, 7 and 14 (4 is in long-subscription.test.ts): WebSocket subscriptions (newHeads, logs) checked against the
+ * Resilience scenarios 2, 7 and 14 (4 is in long-subscription.test.ts): WebSocket subscriptions (newHeads, logs) checked against the
  * devnet's ground truth. Skipped on a build without the WebSocket front.
  */
 import { cutActive, expectAllChecksPass, holders, noChaosErrors, resultsDir, wsAvailable } from './ws-scenario-helpers.js';

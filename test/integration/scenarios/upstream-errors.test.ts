@@ -3,7 +3,7 @@ import { check, formatCounts, scenario, sentBetween, successRatioAtLeast, sumSam
 import type { ScenarioRun } from '../../../src/chaos/index.js';
 
 /**
- * Issue 4 scenarios 6, 9 and 12: providers answer, but wrongly: rate limits, garbage and wrong
+ * Resilience scenarios 6, 9 and 12: providers answer, but wrongly: rate limits, garbage and wrong
  * ids, and failures of a transaction that may already have reached the node.
  */
 const resultsDir = process.env.LASSO_SCENARIO_RESULTS_DIR;
