@@ -29,15 +29,15 @@ const BUILT_INS: Record<string, BuiltIn> = {
     build: ({ durationMs }) => ({
       title: 'Smoke: one of three providers partitioned',
       description:
-        'Three providers a few ms away, the classic read mix, two newHeads and one logs subscriber. One provider is ' +
-        'partitioned (connections refused, sockets dropped) for a fifth of the run and then healed. Breaker recovery is ' +
-        'shortened to 2 s so that a short run sees the whole open -> closed cycle.',
+        'Three providers a few ms away, the classic read mix, two newHeads and one logs subscriber. The nearest provider, ' +
+        'the one serving the traffic, is partitioned (connections refused, sockets dropped) for a fifth of the run and then healed. Breaker recovery is ' +
+        'shortened to 2 s so that a short run sees the whole open -> closed cycle when requests keep reaching it long enough to open it.',
       providers: remote(ids3, 3, 1, 4),
       lasso: { chain: { breaker: { recoveryMs: 2000 } } },
       workload: { rate: 50, mix, timeoutMs: 10_000 },
       blockTimeMs: 1000,
       subscriptions: [{ kind: 'newHeads', count: 2 }, { kind: 'logs' }],
-      chaos: [{ at: Math.round(durationMs * 0.3), action: 'partition', target: 'node-1', durationMs: Math.max(500, Math.round(durationMs * 0.2)) }],
+      chaos: [{ at: Math.round(durationMs * 0.3), action: 'partition', target: 'node-0', durationMs: Math.max(500, Math.round(durationMs * 0.2)) }],
       slos: { successRatio: 0.99, p50Ms: 50, p95Ms: 250, p99Ms: 1000, wsDeliveryRatio: 1, duplicateRatio: 0, maxGapBlocks: 0, failoverMs: 2000, breakerOpenMs: 2000, recoveryMs: 15_000 },
     }),
   },

@@ -17,7 +17,11 @@ export interface FaultEpisode {
   onsetMs: number;
   /** When the repair completed (port listens again, node caught up); null when never repaired during the run. */
   repairMs: number | null;
-  /** The fault should open the target's breaker (outages, hangs, 5xx); rate limits and slowness should not. */
+  /**
+   * The fault should open the target's breaker: outages, hangs and 5xx (rate limits and slowness
+   * should not) of a provider that requests kept reaching. A breaker counts failed attempts: one
+   * that routing stopped sending traffic to has nothing to open on.
+   */
   breakerExpected: boolean;
   /** Requests hurt by it (failed, or slower than the disturbed threshold) until traffic settled. */
   disturbedRequests: number;
@@ -75,7 +79,7 @@ export function analyzeFaults(input: FaultAnalysisInput): FaultAnalysis {
     const repair = findRepair(onset, input.chaos);
     const repairMs = repair ? (repair.doneMs ?? repair.atMs) : null;
     const entry = input.entries[onset.entry];
-    const breakerExpected = expectsBreaker(entry, onset);
+    const breakerExpected = expectsBreaker(entry, onset) && keptReceivingTraffic(records, onset.atMs, repairMs ?? endMs);
     const failover = measureFailover(records, onset.atMs, repairMs ?? endMs, disturbedLatencyMs, cleanWindowMs);
     const breakerOpenMs = input.samples.length === 0 ? null : measureBreakerOpen(onset, repairMs ?? endMs, input.samples, input.breakers);
     const rec = input.samples.length === 0 ? { recovery: 'not-open' as const, recoveryMs: null } : measureRecovery(onset.targets, repairMs, input.samples, input.breakers, lastSampleMs);
@@ -116,6 +120,24 @@ function findRepair(onset: ChaosEventRecord, chaos: readonly ChaosEventRecord[])
 }
 
 const FAILURE_RULES = new Set(['hang', 'reset', 'garbage', 'truncated', 'wrong_id', 'refuse', 'slow_body']);
+
+/** Fewest failed attempts on which a breaker opens (network failures; timeouts need 2, other failures 5). */
+const BREAKER_MIN_FAILURES = 3;
+
+/**
+ * Requests kept reaching the fault's target: at least as many failed over while it was faulty as a
+ * breaker needs to open. Routing that stops sending to a provider after its first failures (the
+ * default strategy scores failures) leaves its breaker nothing to open on, and that is no fault of
+ * the breaker. True when the records do not say how many attempts a request took.
+ */
+function keptReceivingTraffic(records: readonly RequestRecord[], onsetMs: number, repairMs: number): boolean {
+  if (!records.some((r) => r.attempts !== undefined)) return true;
+  let failovers = 0;
+  for (const r of records) {
+    if (r.scheduledMs >= onsetMs && r.scheduledMs < repairMs && (r.attempts ?? 0) > 1 && !r.hedged && ++failovers >= BREAKER_MIN_FAILURES) return true;
+  }
+  return false;
+}
 
 function expectsBreaker(entry: ChaosEntry | undefined, onset: ChaosEventRecord): boolean {
   if (onset.action === 'pauseMining') return false;

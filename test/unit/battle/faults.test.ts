@@ -92,4 +92,17 @@ describe('fault episodes', () => {
       ['fault', 8000, 9005],
     ].map(([a1, b, c], i) => [a1, b, c, i < 3]));
   });
+
+  it('expects a breaker to open only on a provider that requests kept reaching', () => {
+    const { samples, changes } = syntheticSamples();
+    // The synthetic partition (20 s to 30 s) fails requests scheduled in [20 000, 20 150): 3 of them.
+    const analyse = (attempts: (r: RequestRecord) => number) =>
+      analyzeFaults({ records: syntheticRecords().map((r) => ({ ...r, attempts: attempts(r) })), chaos: syntheticChaos, entries, samples, breakers: changes, rate: 20 }).episodes[0]!
+        .breakerExpected;
+    const during = (r: RequestRecord) => r.scheduledMs >= 20_000 && r.scheduledMs < 30_000;
+    expect(analyse((r) => (during(r) ? 2 : 1))).toBe(true);
+    // Routing moved away after two failed attempts: no breaker had a reason to open.
+    let failedOver = 0;
+    expect(analyse((r) => (during(r) && failedOver++ < 2 ? 2 : 1))).toBe(false);
+  });
 });
