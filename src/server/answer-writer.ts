@@ -42,6 +42,9 @@ export function negotiateEncoding(acceptEncoding: string | undefined): AnswerEnc
   return gzipQ >= brQ ? 'gzip' : 'br';
 }
 
+/** Largest answer joined into one buffer before it is written. */
+const JOIN_MAX_BYTES = 16 * 1024;
+
 /**
  * Writes a JSON answer held as segments (see src/jsonrpc/byte-segments.ts) without joining them:
  * as they are with a content-length, or through a streaming compressor (zlib's thread pool, so the
@@ -54,8 +57,13 @@ export function writeAnswer(res: ServerResponse, status: number, headers: string
     for (const s of segments) length += s.length;
     headers.push('content-type', 'application/json', 'content-length', String(length));
     res.writeHead(status, headers);
-    for (const s of segments) res.write(s);
-    res.end();
+    // A small answer goes out with its headers in one write (copying a few kB costs less than a
+    // write per segment); a large one is written as it is held, never joined.
+    if (length <= JOIN_MAX_BYTES) res.end(segments.length === 1 ? segments[0] : Buffer.concat(segments, length));
+    else {
+      for (const s of segments) res.write(s);
+      res.end();
+    }
     return Promise.resolve(length);
   }
   headers.push('content-type', 'application/json', 'content-encoding', encoding, 'vary', 'accept-encoding');
