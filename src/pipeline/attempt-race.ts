@@ -191,15 +191,24 @@ export class AttemptRace {
     return this.nextCandidate < this.candidates.length && this.attempts < this.attemptsBudget;
   }
 
-  /** Starts an attempt on the next admitted candidate; false when none is left. */
+  /**
+   * Starts an attempt on the next admitted candidate; false when none is left. When every
+   * candidate's breaker refused and nothing was tried for this request, the first refused one is
+   * tried anyway (a last-resort permit): failing the request untried helps nobody.
+   */
   private launch(): boolean {
     const { chain, request, deps } = this;
-    while (this.hasCandidatesLeft()) {
-      const provider = this.candidates[this.nextCandidate++] as ProviderRuntime;
+    let refused: ProviderRuntime | undefined;
+    while (this.hasCandidatesLeft() || (refused !== undefined && this.attempts === 0)) {
+      const lastResort = !this.hasCandidatesLeft();
+      const provider = lastResort ? (refused as ProviderRuntime) : (this.candidates[this.nextCandidate++] as ProviderRuntime);
       const remainingMs = request.deadline - chain.now();
       if (remainingMs <= 0) return false;
-      const permit = provider.httpBreaker.tryAcquire();
-      if (!permit) continue; // half-open probe already in flight, or opened since selection
+      const permit = lastResort ? provider.httpBreaker.acquireLastResort() : provider.httpBreaker.tryAcquire();
+      if (!permit) {
+        refused ??= provider; // half-open probe already in flight, or open
+        continue;
+      }
       // The learned first-byte timeout only serves to move on to another provider sooner. Not
       // applied when no other candidate is left (cutting the attempt short would turn a slow
       // answer into an error, and a brief hiccup of a chain's only provider into an open breaker),

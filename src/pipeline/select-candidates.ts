@@ -34,7 +34,7 @@ export interface SelectionRequest {
 /**
  * Builds the ordered candidate list for one request: filter out what cannot serve now (open
  * breaker, rate-limit cooldown, method known unsupported, an outlier for a request that depends on
- * the head), order the rest by the strategy, and move providers that lack the block (lagging
+ * the head; open breakers come back as a last resort when nothing else is left), order the rest by the strategy, and move providers that lack the block (lagging
  * ones, or below the requested number) behind those that have it instead of dropping them, so a
  * chain whose providers all lag still answers. A provider whose head polls fail is not judged by
  * its last head (it says nothing about the block): its breaker decides, on real traffic. A half-open provider goes first when it has the
@@ -59,6 +59,7 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
   const excluded: Selection['excluded'] = [];
   let preferred: ProviderRuntime | undefined;
   let retryAfterMs: number | undefined;
+  let openBreakers: ProviderRuntime[] | undefined;
   for (const provider of chain.providers) {
     if (provider.cooldown.isCoolingDown()) {
       excluded.push({ provider, reason: 'cooldown' });
@@ -66,6 +67,7 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
       retryAfterMs = retryAfterMs === undefined ? remaining : Math.min(retryAfterMs, remaining);
     } else if (provider.httpBreaker.state === 'open') {
       excluded.push({ provider, reason: 'breaker_open' });
+      if (!view.isOutlier(provider) && !chain.capabilities.isUnsupported(provider.id, request.method, { rangeSize: request.rangeSize })) (openBreakers ??= []).push(provider);
     } else if (chain.capabilities.isUnsupported(provider.id, request.method, { rangeSize: request.rangeSize })) {
       excluded.push({ provider, reason: 'unsupported_method' });
     } else if (request.rangeSize !== undefined && request.rangeSize > (provider.config.getLogsMaxRange ?? Infinity)) {
@@ -87,12 +89,23 @@ export function selectCandidates(chain: ChainRuntime, request: SelectionRequest)
   }
   const ordered = ready.length < 2 ? ready : orderByStrategy(chain, request, ready);
   if (preferred === undefined && probing === undefined && behind === undefined && outliers === undefined && pruned === undefined) {
+    // Nothing else can serve: providers whose breakers are open, which the attempt race tries as a last resort.
+    if (ordered.length === 0 && openBreakers !== undefined) return { candidates: lastResortOrder(openBreakers), excluded, retryAfterMs };
     return { candidates: ordered, excluded, retryAfterMs };
   }
   const candidates = [...(preferred === undefined ? [] : [preferred]), ...(probing ?? []), ...ordered];
   if (behind !== undefined) candidates.push(...(behind.length < 2 ? behind : byHeadDescending(behind)));
   candidates.push(...(outliers ?? []), ...(pruned ?? []));
   return { candidates, excluded, retryAfterMs };
+}
+
+/**
+ * Providers whose breakers are open, for a request nothing else can serve: those whose head polls
+ * answer first (they are likely back), then the one whose open period ends soonest.
+ */
+function lastResortOrder(providers: ProviderRuntime[]): ProviderRuntime[] {
+  const polledOk = (p: ProviderRuntime) => (p.head.lastError === undefined ? 0 : 1);
+  return providers.sort((a, b) => polledOk(a) - polledOk(b) || (a.httpBreaker.nextProbeAt ?? 0) - (b.httpBreaker.nextProbeAt ?? 0));
 }
 
 function orderByStrategy(chain: ChainRuntime, request: SelectionRequest, providers: ProviderRuntime[]): ProviderRuntime[] {

@@ -195,6 +195,21 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * A permit for a request that every provider's breaker would refuse: the open period is cut short
+   * (half-open now, this attempt its probe) rather than fail the request untried. While that probe
+   * is in flight further attempts go too, counting neither way.
+   */
+  acquireLastResort(): BreakerPermit {
+    this.#refresh();
+    if (this.#state === 'open') {
+      this.#probe = undefined;
+      this.#halfOpenSuccesses = 0;
+      this.#transition('half_open', 'last_resort');
+    }
+    return this.tryAcquire() ?? this.#issue(false, this.#now());
+  }
+
   /** The attempt succeeded (or got a correct deterministic answer). */
   recordSuccess(permit: BreakerPermit): void {
     if (!this.#settle(permit)) return;

@@ -315,3 +315,26 @@ describe('CircuitBreaker: invariants under random operation sequences', () => {
     );
   });
 });
+
+describe('CircuitBreaker: last resort', () => {
+  it('cuts the open period short: the first last-resort permit is the half-open probe, the rest count neither way', () => {
+    const { breaker, transitions } = setup({ successesToClose: 1 });
+    breaker.forceOpen('test');
+    expect(breaker.tryAcquire()).toBeNull();
+    const probe = breaker.acquireLastResort();
+    expect(breaker.state).toBe('half_open');
+    expect(transitions.at(-1)).toMatchObject({ from: 'open', to: 'half_open', reason: 'last_resort' });
+    const extra = breaker.acquireLastResort();
+    breaker.recordFailure(extra, 'network');
+    expect(breaker.state).toBe('half_open');
+    breaker.recordSuccess(probe);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a failed last-resort probe opens the breaker again', () => {
+    const { breaker } = setup();
+    breaker.forceOpen('test');
+    breaker.recordFailure(breaker.acquireLastResort(), 'network');
+    expect(breaker.state).toBe('open');
+  });
+});
