@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check, formatCounts, latencyBelow, latencySummary, pct, scenario, sentBetween, servedBy, successRatioAtLeast, sumSamples } from '../../../src/chaos/index.js';
 import type { ScenarioRun } from '../../../src/chaos/index.js';
+import { BREAKER_DEFAULTS } from '../../../src/resilience/circuit-breaker.js';
 
 /**
  * Resilience scenarios 1, 3 and 8: a provider dies, is down, or hangs, and Lasso fails over.
@@ -85,7 +86,7 @@ describe('failover scenarios 1, 3, 8', () => {
         'One of three providers is down (its node killed) before the load starts: 100 req/s for 10 s, open model, the classic ' +
         'read mix. Lasso keeps >= 99.9% success and p95 under 300 ms, serves everything from the two healthy providers (the ' +
         'default strategy sends each request to the best of them; the other is its failover target and shares the traffic ' +
-        "while the two score alike), and after the dead one's breaker opens sends it nothing but half-open probes.",
+        "while the two score alike), and sends the dead one no more attempts than its breaker needs to open, then nothing but half-open probes.",
       seed: 3,
       providers: 3,
       workload: { rate: 100, durationMs: 10_000 },
@@ -99,13 +100,19 @@ describe('failover scenarios 1, 3, 8', () => {
           const healthy = (served['node-0'] ?? 0) + (served['node-1'] ?? 0);
           return { passed: (served['node-2'] ?? 0) === 0 && healthy > 0, measured: formatCounts(served), expected: 'node-2: 0, the rest from node-0 and node-1' };
         }),
-        check('after its breaker opened, the down provider gets only half-open probes', (ctx) => {
-          const openedAt = ctx.monitor.breakerTransitions('node-2', 'http').find((c) => c.to === 'open')?.tMs;
-          if (openedAt === undefined) return { passed: false, detail: 'breaker never seen open' };
+        check('the down provider gets no more than a breaker needs to open, then only half-open probes', (ctx) => {
           // Only node-2 fails, so each attempt beyond the first went to node-2.
-          const attemptsAfter = sentBetween(ctx.records, openedAt)
-            .filter((r) => !r.hedged)
-            .reduce((n, r) => n + Math.max(0, (r.attempts ?? 1) - 1), 0);
+          const attemptsOnDown = (fromMs: number) =>
+            sentBetween(ctx.records, fromMs)
+              .filter((r) => !r.hedged)
+              .reduce((n, r) => n + Math.max(0, (r.attempts ?? 1) - 1), 0);
+          const openedAt = ctx.monitor.breakerTransitions('node-2', 'http').find((c) => c.to === 'open')?.tMs;
+          if (openedAt === undefined) {
+            // The default strategy scores failures: routing may stop sending to it before its breaker has a reason to open.
+            const attempts = attemptsOnDown(0);
+            return { passed: attempts < BREAKER_DEFAULTS.networkThreshold, measured: `${attempts} attempt(s), breaker never opened`, expected: `< ${BREAKER_DEFAULTS.networkThreshold} attempts, or only half-open probes once it opened` };
+          }
+          const attemptsAfter = attemptsOnDown(openedAt);
           const probes = sumSamples(ctx.metrics.delta, 'lasso_breaker_transitions_total', { provider: 'node-2', transport: 'http', from: 'open', to: 'half_open' });
           const total = sumSamples(ctx.metrics.delta, 'lasso_upstream_attempts_total', { provider: 'node-2' });
           return {
