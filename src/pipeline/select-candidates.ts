@@ -124,7 +124,7 @@ function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime
     inFlight: p.inFlight,
     capacity: p.config.maxConcurrent,
     lagBlocks: Math.max(0, chain.view.lagOf(p) ?? 0),
-    recoveredAt: p.httpBreaker.recoveredAt,
+    recoveredAt: latest(p.httpBreaker.recoveredAt, p.head.reachableSince),
   }));
   const evidence = candidateEvidence(chain.evidence, request.method, facts);
   return ranked.map((c, i) => ({ ...c, evidence: evidence[i] }));
@@ -133,4 +133,9 @@ function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime
 /** Providers that lack the block: the closest to having it first. */
 function byHeadDescending(providers: ProviderRuntime[]): ProviderRuntime[] {
   return providers.sort((a, b) => (b.head.number ?? -1) - (a.head.number ?? -1));
+}
+
+/** The later of two optional times. */
+function latest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }

@@ -179,6 +179,7 @@ export class ChainView {
     const head = provider.head;
     const now = this.options.now();
     head.updatedAt = now;
+    if (head.lastError !== undefined) head.reachableSince = now;
     head.lastError = undefined;
     if (head.number !== number) {
       const reports = this.trackOf(provider.id).reports;

@@ -18,6 +18,8 @@ export interface ProviderHead {
   updatedAt: number | undefined;
   /** Why the last head poll failed, if it did (never contains the URL). */
   lastError: string | undefined;
+  /** When head polls answered again after failing: failures before it belong to an outage that is over. */
+  reachableSince?: number | undefined;
 }
 
 /**

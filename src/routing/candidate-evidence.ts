@@ -21,10 +21,11 @@ export interface CandidateFacts {
   /** Blocks behind the chain head (0 when unknown). */
   lagBlocks: number;
   /**
-   * When its breaker last closed after an outage. Failures before it no longer count against it:
-   * its probes showed it recovered, and a provider that keeps failing is its breaker's business
-   * (each reopening doubles the wait). Without this a recovered provider would stay behind the
-   * others, unused, for as long as the outage's failures fill its success-rate window.
+   * When it last came back from an outage: its breaker closed after its probes succeeded, or its
+   * head polls answered again after failing. Failures before it no longer count against it: a
+   * provider that keeps failing is its breaker's business (each reopening doubles the wait).
+   * Without this a recovered provider would stay behind the others, unused, for as long as the
+   * outage's failures fill its success-rate window.
    */
   recoveredAt?: number | undefined;
 }

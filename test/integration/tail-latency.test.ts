@@ -47,9 +47,9 @@ describe('tail latency: hedging, adaptive timeouts, coalescing', () => {
     expect(state.channels[0].breaker).toBe('open');
     const text = await metrics();
     expect(metricValue(text, 'lasso_hedges_won_total')).toBeGreaterThan(0);
-    // Adaptive timeouts give up on node-0 in tens of ms: its breaker opens after two of them (the few
-    // requests started meanwhile also tried it first).
-    expect(metricValue(text, 'lasso_upstream_attempts_total', { provider: 'node-0', result: 'provider_failure' })).toBeLessThanOrEqual(6);
+    // Adaptive timeouts give up on node-0 in tens of ms: its breaker opens after two of them. Requests
+    // started before the second one was recorded also tried it first: a handful (of the 30), never most.
+    expect(metricValue(text, 'lasso_upstream_attempts_total', { provider: 'node-0', result: 'provider_failure' })).toBeLessThanOrEqual(10);
   });
 
   it('a provider with no alternative is waited for: a 150 ms pause costs no error and no open breaker', async () => {

@@ -95,12 +95,13 @@ describe('breaker scenarios 5, 11, 13', () => {
           const { endMs } = ctx.chaos.window(0);
           const healed = endMs ?? Infinity;
           const back = ['node-0', 'node-1'].map((id) => ctx.records.find((r) => r.sentMs >= healed && r.provider === id)?.sentMs);
-          const closed = ['node-0', 'node-1'].map((id) => transitions(ctx, id, 'half_open', 'closed'));
+          // A breaker that opened must have closed again (the default strategy may stop sending to a provider before it opens).
+          const closed = ['node-0', 'node-1'].map((id) => transitions(ctx, id, 'half_open', 'closed') >= Math.min(1, transitions(ctx, id, 'closed', 'open')));
           const final = ctx.monitor.latest()?.providers;
           const finalClosed = ['node-0', 'node-1'].every((id) => final?.[id]?.breakers.http === 'closed');
           const returnMs = back.map((t) => (t === undefined ? undefined : Math.round(t - healed)));
           return {
-            passed: returnMs.every((t) => t !== undefined && t <= 3500) && closed.every((n) => n >= 1) && finalClosed,
+            passed: returnMs.every((t) => t !== undefined && t <= 3500) && closed.every(Boolean) && finalClosed,
             measured: `serving again ${returnMs.join(' / ')} ms after the heal; breakers closed: ${finalClosed}`,
             expected: '<= 3500 ms (recovery wait <= 2.4 s), closed at the end',
           };
