@@ -4,13 +4,19 @@ import type { CapacityResult } from '../../../src/battle/capacity.js';
 import type { BattleResult } from '../../../src/battle/result-types.js';
 import { syntheticResult } from './fixture.js';
 
-function flapping30(edit: (r: BattleResult) => void = () => undefined): BattleResult {
+/** A synthetic run of a built-in scenario, without a comparison. */
+function run(name: string, minutes: number): BattleResult {
   const r = structuredClone(syntheticResult());
-  r.id = '20250101-000000Z-flapping';
-  r.scenario.name = 'flapping';
-  r.scenario.durationMs = 30 * 60_000;
+  r.id = `20250101-000000Z-${name}`;
+  r.scenario.name = name;
+  r.scenario.durationMs = minutes * 60_000;
   r.options.compare = false;
   delete r.comparison;
+  return r;
+}
+
+function flapping30(edit: (r: BattleResult) => void = () => undefined): BattleResult {
+  const r = run('flapping', 30);
   r.lasso.totals.answeredRatio = 0.9995;
   r.lasso.totals.latencyMs.p95 = 150;
   edit(r);
@@ -47,12 +53,8 @@ describe('validation report', () => {
         if (seed === 2) r.lasso.totals.answeredRatio = 0.99;
       }),
     );
-    const soak = structuredClone(syntheticResult());
+    const soak = run('soak', 62);
     soak.id = '20250104-000000Z-soak';
-    soak.scenario.name = 'soak';
-    soak.scenario.durationMs = 62 * 60_000;
-    soak.options.compare = false;
-    delete soak.comparison;
     const growth = { first: 80, last: 81, growth: 1, slopePerHour: 0.5, projected48h: 24, max48h: 64, passed: true };
     soak.soak = { intervalMs: 10_000, warmupMs: 60_000, lassoPid: 1, samples: [], tooShort: false, growth: [{ resource: 'rssMb', ...growth }, { resource: 'fds', ...growth, passed: false }] };
     const step = { durationMs: 20_000, requests: 1, answeredRatio: 1, latencyMs: syntheticResult().lasso.totals.latencyMs, errors: {}, lassoCpu: 0.9, loadCpu: 0.5, failures: [] };
