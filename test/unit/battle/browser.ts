@@ -34,7 +34,8 @@ export async function launchChromium(): Promise<TestBrowser> {
   const child: ChildProcess = spawn(
     CHROMIUM,
     ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', 'about:blank'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group, so that the renderer and utility helpers it forks can be killed with it.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   const pid = child.pid;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -47,7 +48,15 @@ export async function launchChromium(): Promise<TestBrowser> {
       await exited;
       clearTimeout(timer);
     }
-    await rm(profile, { recursive: true, force: true });
+    // Helpers can outlive the main process for a moment and keep writing into the profile.
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // ESRCH: the whole group is already gone.
+      }
+    }
+    await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
   };
   if (pid === undefined) throw new Error('chromium did not start');
   let endpoint: string;
