@@ -19,6 +19,8 @@ export interface ValidationSources {
   scenarios: { file: string; result: ScenarioResult }[];
   /** `npm run bench:overhead` JSON line, when committed (docs/results/bench-overhead.json). */
   overhead?: { file: string; data: OverheadBench };
+  /** `npm run bench:ws` JSON line, when committed (docs/results/bench-ws.json). */
+  wsFanOut?: { file: string; data: WsBench };
   /** `npm run bench:capacity` results (`lasso.capacity-result`), e.g. docs/results/*-capacity.json. */
   capacity?: { file: string; result: CapacityResult }[];
 }
@@ -29,11 +31,18 @@ interface OverheadBench {
   ratio: number;
 }
 
+interface WsBench {
+  bench: 'ws';
+  generator?: { commit?: string };
+  fanOut: { mode: string; subscribers: number; p99Ms: number; ownP50Ms: number }[];
+}
+
 /** Reads every result file under the given directories (files that are not results are skipped). */
 export async function loadValidationSources(root: string): Promise<ValidationSources> {
   const battles: ValidationSources['battles'] = [];
   const scenarios: ValidationSources['scenarios'] = [];
   let overhead: ValidationSources['overhead'];
+  let wsFanOut: ValidationSources['wsFanOut'];
   const capacity: NonNullable<ValidationSources['capacity']> = [];
   for (const dir of ['docs/results', 'docs/scenarios/results']) {
     const abs = join(root, dir);
@@ -50,11 +59,12 @@ export async function loadValidationSources(root: string): Promise<ValidationSou
       else if (data.schema === 'lasso.scenario-result') scenarios.push({ file, result: data as unknown as ScenarioResult });
       else if (data.schema === CAPACITY_RESULT_SCHEMA) capacity.push({ file, result: data as unknown as CapacityResult });
       else if (data.bench === 'overhead') overhead = { file, data: data as unknown as OverheadBench };
+      else if (data.bench === 'ws') wsFanOut = { file, data: data as unknown as WsBench };
     }
   }
   battles.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt));
   capacity.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt));
-  return { battles, scenarios, capacity, ...(overhead && { overhead }) };
+  return { battles, scenarios, capacity, ...(overhead && { overhead }), ...(wsFanOut && { wsFanOut }) };
 }
 
 /**
@@ -241,6 +251,7 @@ export function renderValidationReport(s: ValidationSources): string {
         `SLO per ${c.setup.stepMs / 1000} s step: answered ≥ ${formatPct(c.slo.answeredRatio, 1)}, p99 ≤ ${c.slo.p99Ms} ms; limited by ${c.limitedBy === 'not reached' ? 'nothing up to the last step' : c.limitedBy === 'lasso' ? "Lasso's core" : 'the load side'}.`,
     );
   }
+  if (s.wsFanOut) out.push(wsFanOutLimit(s.wsFanOut));
   const episodes = s.battles.flatMap((b) => b.result.faults.episodes);
   const worst = (get: (e: (typeof episodes)[number]) => number | null) => {
     const v = episodes.map(get).filter((x): x is number => x !== null);
@@ -295,4 +306,18 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       process.exit(1);
     },
   );
+}
+
+/** The newHeads fan-out figures, each next to the plain `ws` broadcast server of the same run. */
+function wsFanOutLimit({ file, data }: NonNullable<ValidationSources['wsFanOut']>): string {
+  const of = (mode: string, n: number) => data.fanOut.find((r) => r.mode === mode && r.subscribers === n);
+  const sizes = [...new Set(data.fanOut.map((r) => r.subscribers))].sort((a, b) => a - b);
+  const parts = sizes.flatMap((n) => {
+    const lasso = of('engine', n) ?? of('front', n);
+    if (lasso === undefined) return [];
+    const bare = of('bare', n);
+    return [`${n.toLocaleString('en-US')} subscribers p99 ${formatMs(lasso.p99Ms)}` + (bare ? ` (a plain \`ws\` broadcast server: ${formatMs(bare.p99Ms)})` : '')];
+  });
+  const commit = data.generator?.commit === undefined ? '' : `, commit \`${data.generator.commit}\``;
+  return `- newHeads fan-out from one process, one connection per subscriber, clients in a second process (\`npm run bench:ws\`, [${file}](${relative('docs', file)})${commit}): ${parts.join('; ')}. Each socket costs the server one write to the kernel: this bounds any single Node process, not only Lasso.`;
 }

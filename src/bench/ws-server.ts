@@ -1,20 +1,23 @@
 /**
- * Child process of `npm run bench:ws`: one in-process Lasso (run with --expose-gc), chain `bench`,
- * in one of two modes (argv[2]):
- *   front   the chain's SubscriptionService is BenchSubscriptionService, a fan-out-only stand-in:
- *           `emit` hands one synthetic header to every client sink. Measures the WebSocket front.
+ * Child process of `npm run bench:ws` (run with --expose-gc), in one of three modes (argv[2]):
+ *   bare    no Lasso: a plain `ws` broadcast server (ws-bare.ts), the reference the others are
+ *           measured against; `emit` sends one synthetic header to every subscriber.
+ *   front   one in-process Lasso, chain `bench`, whose SubscriptionService is BenchSubscriptionService,
+ *           a fan-out-only stand-in: `emit` hands the same header to every client sink. Measures the
+ *           WebSocket front.
  *   engine  the real SubscriptionEngine over a devnet node (argv[3] = JSON { chainId, url, wsUrl }):
  *           blocks are mined by the parent, the engine receives them from the node and fans out.
- * In both modes the moment the fan-out of a block starts (first sink delivery, CLOCK_MONOTONIC ns)
+ * In every mode the moment the fan-out of a block starts (first sink delivery, CLOCK_MONOTONIC ns)
  * is recorded per block number, so the parent can compute client-side latency.
  *
  * IPC: sends { ready, url } once listening; answers
  *   { cmd: 'mem' }            -> { mem }      (after two full GCs)
- *   { cmd: 'emit', round }    -> { emitted }  (front mode: one synthetic fan-out)
+ *   { cmd: 'emit', round }    -> { emitted }  (bare and front modes: one synthetic fan-out)
  *   { cmd: 't0', number }     -> { t0 }       ({ start, lastWrite } in ns as decimal strings, cpuMicros; null if unknown)
  *   { cmd: 'stats' }          -> { stats }
  */
 import { randomBytes } from 'node:crypto';
+import { startBareBroadcastServer } from './ws-bare.js';
 import { startLasso } from '../app.js';
 import { startStaticUpstream } from '../chaos/static-upstream.js';
 import { lassoConfigSchema } from '../config/index.js';
@@ -26,7 +29,7 @@ import { SubscriptionMetrics } from '../observability/subscription-metrics.js';
 import { SubscriptionEngine } from '../subscriptions/index.js';
 import type { ClientSubscriptionHandle, SubscriptionService, SubscriptionSink } from '../subscriptions/types.js';
 
-export type BenchServerMode = 'front' | 'engine';
+export type BenchServerMode = 'bare' | 'front' | 'engine';
 
 /** Fan-out start and end per block number (CLOCK_MONOTONIC ns). */
 const fanOutStarts = new Map<number, bigint>();
@@ -70,9 +73,8 @@ export class BenchSubscriptionService implements SubscriptionService {
     return { id, unsubscribe: () => void this.sinks.delete(id) };
   }
 
-  /** Delivers `header` to every sink; returns how many refused (slow clients) and the loop time. */
-  fanOut(header: unknown): { delivered: number; refused: number; loopNs: number } {
-    const start = process.hrtime.bigint();
+  /** Delivers `header` to every sink; returns how many refused (slow clients). */
+  fanOut(header: unknown): { delivered: number; refused: number } {
     let delivered = 0;
     let refused = 0;
     stampFanOut(header, () => {
@@ -84,7 +86,7 @@ export class BenchSubscriptionService implements SubscriptionService {
         }
       }
     });
-    return { delivered, refused, loopNs: Number(process.hrtime.bigint() - start) };
+    return { delivered, refused };
   }
 
   stats(): ReturnType<SubscriptionService['stats']> {
@@ -148,7 +150,30 @@ export function benchHeader(number: number): Record<string, string> {
   };
 }
 
-async function main(mode: BenchServerMode, nodeJson: string | undefined): Promise<void> {
+/** What the IPC loop needs of the server under test. */
+interface BenchTarget {
+  url: string;
+  connections(): number;
+  /** One synthetic fan-out (bare and front modes). */
+  emit(header: Record<string, string>): { delivered: number; refused: number };
+}
+
+async function startBare(): Promise<BenchTarget> {
+  const bare = await startBareBroadcastServer();
+  return {
+    url: bare.url,
+    connections: () => bare.connections(),
+    emit(header) {
+      let delivered = 0;
+      stampFanOut(header, () => {
+        delivered = bare.broadcast(header);
+      });
+      return { delivered, refused: 0 };
+    },
+  };
+}
+
+async function startLassoTarget(mode: 'front' | 'engine', nodeJson: string | undefined): Promise<BenchTarget> {
   const logger = createLogger('silent');
   const websocket = { maxConnections: 50_000, maxSubscriptionsPerConnection: 10_000, pingIntervalMs: 30_000 };
   const fake = new BenchSubscriptionService();
@@ -175,6 +200,15 @@ async function main(mode: BenchServerMode, nodeJson: string | undefined): Promis
       return new StampingService(engine);
     },
   });
+  return {
+    url: lasso.url.replace(/^http/, 'ws') + '/ws/rpc/bench',
+    connections: () => lasso.ws.stats().connections,
+    emit: (header) => fake.fanOut(header),
+  };
+}
+
+async function main(mode: BenchServerMode, nodeJson: string | undefined): Promise<void> {
+  const target = mode === 'bare' ? await startBare() : await startLassoTarget(mode, nodeJson);
   const gc = (globalThis as { gc?: () => void }).gc;
   let syntheticBlock = 1000;
 
@@ -188,7 +222,7 @@ async function main(mode: BenchServerMode, nodeJson: string | undefined): Promis
       case 'emit': {
         // Block numbers never repeat across runs, so that every fan-out gets a fresh stamp.
         syntheticBlock++;
-        process.send?.({ emitted: { round: msg.round ?? 0, number: syntheticBlock, ...fake.fanOut(benchHeader(syntheticBlock)) } });
+        process.send?.({ emitted: { round: msg.round ?? 0, number: syntheticBlock, ...target.emit(benchHeader(syntheticBlock)) } });
         return;
       }
       case 't0': {
@@ -198,15 +232,15 @@ async function main(mode: BenchServerMode, nodeJson: string | undefined): Promis
         return;
       }
       case 'stats':
-        process.send?.({ stats: { front: lasso.ws.stats() } });
+        process.send?.({ stats: { front: { connections: target.connections() } } });
         return;
     }
   });
-  process.send?.({ ready: true, url: lasso.url.replace(/^http/, 'ws') + '/ws/rpc/bench' });
+  process.send?.({ ready: true, url: target.url });
 }
 
 const [modeArg, nodeArg] = process.argv.slice(2);
-main(modeArg === 'engine' ? 'engine' : 'front', nodeArg).catch((err: unknown) => {
+main(modeArg === 'engine' || modeArg === 'bare' ? modeArg : 'front', nodeArg).catch((err: unknown) => {
   console.error(err);
   process.exit(2);
 });

@@ -1,24 +1,26 @@
 /**
- * npm run bench:ws — what Lasso's client WebSocket side costs:
- *   - memory per idle client connection and per subscription (Lasso process, after full GCs);
- *   - newHeads fan-out latency p50/p99 to 1,000 and 10,000 subscribers on one Lasso process.
+ * npm run bench:ws — what Lasso's client WebSocket side costs, next to a plain `ws` broadcast
+ * server measured the same way in the same run:
+ *   - memory per idle client connection and per subscription (server process, after full GCs);
+ *   - newHeads fan-out latency p50/p99 to 1,000 and 10,000 subscribers on one server process.
  *
  * Lasso runs in one child process (ws-server.js, --expose-gc), the clients in another
  * (ws-clients.js); this process coordinates over IPC and, in `engine` mode, runs the devnet.
  * See METHOD below for what the numbers mean.
  *
- * Environment: BENCH_WS_MODES (default "front,engine"), BENCH_WS_SIZES ("1000,10000"),
+ * Environment: BENCH_WS_MODES (default "bare,front,engine"), BENCH_WS_SIZES ("1000,10000"),
  * BENCH_WS_ROUNDS (30), BENCH_WS_MEMORY_CONNECTIONS (10000), BENCH_WS_SERVER_ARGS (e.g. --cpu-prof).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { generatorInfo } from '../battle/environment.js';
 import { Devnet } from '../devnet/index.js';
 import type { BenchServerMode } from './ws-server.js';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./ws-server.js', import.meta.url));
 const CLIENTS_SCRIPT = fileURLToPath(new URL('./ws-clients.js', import.meta.url));
-const MODES = (process.env.BENCH_WS_MODES ?? 'front,engine').split(',') as BenchServerMode[];
+const MODES = (process.env.BENCH_WS_MODES ?? 'bare,front,engine').split(',') as BenchServerMode[];
 const SIZES = (process.env.BENCH_WS_SIZES ?? '1000,10000').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_WS_ROUNDS ?? 30);
 const WARMUP_ROUNDS = 3;
@@ -26,27 +28,30 @@ const MEMORY_CONNECTIONS = Number(process.env.BENCH_WS_MEMORY_CONNECTIONS ?? 10_
 const ROUND_TIMEOUT_MS = 30_000;
 
 const METHOD = `METHOD
-- Lasso (startLasso, one chain) runs alone in a child process; the WebSocket clients run in a second
-  child process; a third process coordinates (and runs the devnet in engine mode). 2 cores here, so
-  Lasso and the clients each get about one.
-- Two modes. front: the chain's subscription engine is a fan-out-only stand-in that hands one
+- The server runs alone in a child process; the WebSocket clients run in a second child process; a
+  third process coordinates (and runs the devnet in engine mode). 2 cores here, so the server and
+  the clients each get about one.
+- Three modes, one after the other. bare: the reference, no Lasso: a plain \`ws\` server that answers
+  eth_subscribe and broadcasts each header as a hand-written Node server would (one JSON.stringify,
+  then one string and one ws send per subscriber); it is the cost of putting one message on N
+  loopback sockets from one Node process on this machine, which Lasso cannot go below. front: the chain's subscription engine is a fan-out-only stand-in that hands one
   ~1.2 KB synthetic header object to every client sink, so the figures are the WebSocket front's own
   cost (registry, one JSON serialization shared by all subscribers, per-socket framing and write,
   send-buffer check). engine: the real SubscriptionEngine with a 1-node anvil devnet upstream over WS;
   the coordinator mines a block per round, the engine receives it and fans it out through the front.
-- Fan-out latency of one notification = client CLOCK_MONOTONIC at its 'message' event minus Lasso's
+- Fan-out latency of one notification = client CLOCK_MONOTONIC at its 'message' event minus the server's
   CLOCK_MONOTONIC when the fan-out of that block started (its first sink delivery); both processes
   read the same system clock. Upstream latency (node -> Lasso) is not included. Every subscriber has
   its own connection (N subscribers = N sockets). Rounds are sequential; the first ${WARMUP_ROUNDS} are
   warm-up. p50/p99/max are over all notifications of the measured rounds; "last" is the latency of the
-  round's last subscriber (the whole fan-out), median over rounds. "Lasso own" is measured inside
-  Lasso: from the start of a block's fan-out (its first sink delivery; in front mode that is the
+  round's last subscriber (the whole fan-out), median over rounds. "own" is measured inside
+  the server: from the start of a block's fan-out (its first sink delivery; in front mode that is the
   block's arrival) to the return of its last socket write (the front writes once per event-loop
-  turn), median and worst over rounds; "CPU" is the CPU time Lasso's process spent in that span
+  turn), median and worst over rounds; "CPU" is the CPU time the server process spent in that span
   (median), which is what it costs on an otherwise idle core: on a busy machine the wall time also
   holds the time the process waited for a core. The clients share one event loop,
   so later sockets of a round also wait for earlier ones to be handled, as in any one-process consumer.
-- Memory: heap = heapUsed + external of the Lasso process, rss = whole process; deltas after two full
+- Memory: heap = heapUsed + external of the server process, rss = whole process; deltas after two full
   GCs: N idle connections vs. none, then the same connections with one newHeads subscription each vs.
   idle (engine mode includes the engine's per-subscription state). Kernel socket buffers are in neither.`;
 
@@ -101,7 +106,7 @@ interface FanOutResult {
   p99Ms: number;
   maxMs: number;
   lastSubscriberP50Ms: number;
-  /** Lasso's own time, fan-out start to its last socket write: median and worst over rounds. */
+  /** The server's own time, fan-out start to its last socket write: median and worst over rounds. */
   ownP50Ms: number;
   ownMaxMs: number;
   /** CPU time Lasso spent on it (user + system), median over rounds: what it costs on an idle core. */
@@ -213,7 +218,7 @@ async function runMode(mode: BenchServerMode, memoryResults: MemoryResult[], fan
       await clients.ask({ cmd: 'subscribe', perConn: 1 }, 'subscribed');
       const r = await fanOut(mode, server, clients, n, devnet);
       fanOutResults.push(r);
-      process.stderr.write(`[${mode}] fan-out to ${n}: Lasso's own ${r.ownP50Ms.toFixed(2)} ms (worst ${r.ownMaxMs.toFixed(2)}, CPU ${r.ownCpuP50Ms.toFixed(2)}), client p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms\n`);
+      process.stderr.write(`[${mode}] fan-out to ${n}: server's own ${r.ownP50Ms.toFixed(2)} ms (worst ${r.ownMaxMs.toFixed(2)}, CPU ${r.ownCpuP50Ms.toFixed(2)}), client p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms\n`);
       await clients.ask({ cmd: 'close' }, 'closed');
       await waitForServerConnections(server, 0);
     }
@@ -237,17 +242,28 @@ async function main(): Promise<void> {
       `${m.mode.padEnd(8)} ${String(m.connections).padStart(11)}   ${m.perConnection.heapKiB.toFixed(2).padStart(16)} / ${m.perConnection.rssKiB.toFixed(2).padEnd(17)}   ${m.perSubscription.heapKiB.toFixed(2).padStart(13)} / ${m.perSubscription.rssKiB.toFixed(2)}`,
     );
   }
-  console.log('\n                       Lasso own ms                client-observed ms');
+  console.log('\n                       server own ms                client-observed ms');
   console.log('mode     subscribers   median    worst   CPU      p50 ms   p99 ms   max ms   last-subscriber p50 ms   rounds');
   for (const r of fanOutResults) {
     console.log(
       `${r.mode.padEnd(8)} ${String(r.subscribers).padStart(11)}   ${r.ownP50Ms.toFixed(2).padStart(6)}   ${r.ownMaxMs.toFixed(2).padStart(6)}   ${r.ownCpuP50Ms.toFixed(2).padStart(6)}   ${r.p50Ms.toFixed(2).padStart(6)}   ${r.p99Ms.toFixed(2).padStart(6)}   ${r.maxMs.toFixed(2).padStart(6)}   ${r.lastSubscriberP50Ms.toFixed(2).padStart(22)}   ${r.rounds}`,
     );
   }
+  const bare = new Map(fanOutResults.filter((r) => r.mode === 'bare').map((r) => [r.subscribers, r]));
+  if (bare.size > 0) {
+    console.log('\nAgainst the bare ws broadcast server (ratio of medians; 1.00 = as fast as the reference)');
+    console.log('mode     subscribers   own time ×bare   client p99 ×bare');
+    for (const r of fanOutResults) {
+      const ref = bare.get(r.subscribers);
+      if (r.mode === 'bare' || ref === undefined) continue;
+      console.log(`${r.mode.padEnd(8)} ${String(r.subscribers).padStart(11)}   ${(r.ownP50Ms / ref.ownP50Ms).toFixed(2).padStart(14)}   ${(r.p99Ms / ref.p99Ms).toFixed(2).padStart(16)}`);
+    }
+  }
   const round = (v: number): number => +v.toFixed(3);
   console.log(
     JSON.stringify({
       bench: 'ws',
+      generator: generatorInfo(),
       memory: memoryResults.map((m) => ({ ...m, perConnection: { heapKiB: round(m.perConnection.heapKiB), rssKiB: round(m.perConnection.rssKiB) }, perSubscription: { heapKiB: round(m.perSubscription.heapKiB), rssKiB: round(m.perSubscription.rssKiB) } })),
       fanOut: fanOutResults.map((r) => ({ ...r, p50Ms: round(r.p50Ms), p99Ms: round(r.p99Ms), maxMs: round(r.maxMs), lastSubscriberP50Ms: round(r.lastSubscriberP50Ms), ownP50Ms: round(r.ownP50Ms), ownMaxMs: round(r.ownMaxMs), ownCpuP50Ms: round(r.ownCpuP50Ms) })),
     }),

@@ -88,6 +88,18 @@ describe('validation report', () => {
     expect(md).toContain("limited by Lasso's core");
   });
 
+  it("puts the WebSocket fan-out in the known limits next to the plain ws server's", () => {
+    const fanOut = [
+      { mode: 'bare', subscribers: 10_000, p99Ms: 383.7, ownP50Ms: 320 },
+      { mode: 'front', subscribers: 10_000, p99Ms: 331.4, ownP50Ms: 291.6 },
+      { mode: 'engine', subscribers: 10_000, p99Ms: 369.6, ownP50Ms: 328.5 },
+    ];
+    const md = renderValidationReport({ battles: [], scenarios: [], wsFanOut: { file: 'docs/results/bench-ws.json', data: { bench: 'ws', generator: { commit: 'abc123' }, fanOut } } });
+    const limits = md.slice(md.indexOf('## Known limits'));
+    expect(limits).toContain('10,000 subscribers p99 370 ms (a plain `ws` broadcast server: 384 ms)');
+    expect(limits).toContain('commit `abc123`');
+  });
+
   it('flags runs made from uncommitted changes as not reproducible', () => {
     const clean = flapping30((r) => (r.generator = { name: 'lasso battle', version: '1.0.0', commit: 'abc123def456', clean: true }));
     const dirty = structuredClone(syntheticResult());
