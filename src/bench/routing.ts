@@ -61,6 +61,8 @@ interface ArmRound {
   p50: number;
   p99: number;
   successRatio: number;
+  requests: number;
+  success: number;
 }
 
 function median(values: number[]): number {
@@ -69,12 +71,23 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function summarize(rounds: ArmRound[]): ArmRound & { rounds: number } {
-  return { p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)), successRatio: median(rounds.map((r) => r.successRatio)), rounds: rounds.length };
+/** Latencies: medians over rounds. Success: every request of every round (a median would hide a bad round). */
+function summarize(rounds: ArmRound[]): ArmRound & { worstRoundSuccessRatio: number; rounds: number } {
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const success = rounds.reduce((n, r) => n + r.success, 0);
+  return {
+    p50: median(rounds.map((r) => r.p50)),
+    p99: median(rounds.map((r) => r.p99)),
+    successRatio: requests === 0 ? 0 : success / requests,
+    requests,
+    success,
+    worstRoundSuccessRatio: Math.min(...rounds.map((r) => r.successRatio)),
+    rounds: rounds.length,
+  };
 }
 
 function armRound(a: ArmResult): ArmRound {
-  return { p50: a.latencyMs.p50, p99: a.latencyMs.p99, successRatio: a.successRatio };
+  return { p50: a.latencyMs.p50, p99: a.latencyMs.p99, successRatio: a.successRatio, requests: a.requests, success: a.success };
 }
 
 async function main(): Promise<void> {
@@ -92,17 +105,20 @@ async function main(): Promise<void> {
         list.push(armRound(a));
         byArm.set(a.arm, list);
       }
-      const line = [...byArm].map(([arm, rs]) => `${arm} p50 ${rs.at(-1)?.p50.toFixed(2)} p99 ${rs.at(-1)?.p99.toFixed(2)}`).join(' | ');
+      const line = [...byArm].map(([arm, rs]) => `${arm} p50 ${rs.at(-1)?.p50.toFixed(2)} p99 ${rs.at(-1)?.p99.toFixed(2)} success ${((rs.at(-1)?.successRatio ?? 0) * 100).toFixed(2)}%`).join(' | ');
       process.stderr.write(`[${name}] round ${round + 1}/${ROUNDS}: ${line}\n`);
     }
     results[name] = Object.fromEntries([...byArm].map(([arm, rs]) => [arm, summarize(rs)]));
   }
 
   console.log('\nLasso runs with its response cache off: every request reaches a provider.');
-  console.log('\nscenario   arm              p50 ms   p99 ms   success   (medians over rounds)');
+  console.log('\nLatencies are medians over rounds; success counts every request of every round.');
+  console.log('scenario   arm              p50 ms   p99 ms    success   requests   worst round');
   for (const [name, arms] of Object.entries(results)) {
     for (const [arm, s] of Object.entries(arms)) {
-      console.log(`${name.padEnd(10)} ${arm.padEnd(15)} ${s.p50.toFixed(2).padStart(7)}  ${s.p99.toFixed(2).padStart(7)}   ${(s.successRatio * 100).toFixed(2).padStart(6)}%`);
+      console.log(
+        `${name.padEnd(10)} ${arm.padEnd(15)} ${s.p50.toFixed(2).padStart(7)}  ${s.p99.toFixed(2).padStart(7)}   ${(s.successRatio * 100).toFixed(3).padStart(7)}%   ${String(s.requests).padStart(8)}   ${(s.worstRoundSuccessRatio * 100).toFixed(2).padStart(10)}%`,
+      );
     }
     const lasso = arms.lasso;
     const clients = Object.entries(arms).filter(([arm]) => arm !== 'lasso');
