@@ -101,6 +101,10 @@ async function main(): Promise<void> {
       const result = await runBattle({ scenario: build(round + 1), compare: true, arms: CLIENT_ARMS });
       for (const a of result.comparison?.arms ?? []) {
         if (a.error) throw new Error(`[${name}] round ${round + 1}: arm ${a.arm} could not run: ${a.error}`);
+        if (a.success < a.requests) {
+          const why = a.topFailures.map((f) => `${f.count}× ${f.detail}`).join('; ');
+          process.stderr.write(`[${name}] round ${round + 1}: ${a.arm} answered ${a.requests - a.success} of ${a.requests} requests without success: ${JSON.stringify(a.errors)} ${why}\n`);
+        }
         const list = byArm.get(a.arm) ?? [];
         list.push(armRound(a));
         byArm.set(a.arm, list);
