@@ -34,14 +34,15 @@ export interface SelectionRequest {
 /**
  * Builds the ordered candidate list for one request: filter out what cannot serve now (open
  * breaker, rate-limit cooldown, method known unsupported, an outlier for a request that depends on
- * the head; open breakers come back as a last resort when nothing else is left), order the rest by the strategy, and move providers that lack the block (lagging
- * ones, or below the requested number) behind those that have it instead of dropping them, so a
- * chain whose providers all lag still answers. A provider whose head polls fail is not judged by
- * its last head (it says nothing about the block): its breaker decides, on real traffic. A half-open provider goes first when it has the
- * block: its breaker admits one probe at a time (the others skip it), and without traffic it would
- * never be seen to recover; a failed probe costs that request one failover. Outliers that are not
- * left out go next to last, and providers whose history starts above the requested block (pruned:
- * configured or learned from their answers) go last, not out, in case the learning is wrong.
+ * the head; open breakers come back as a last resort when nothing else is left), order the rest by
+ * the strategy, and move providers that lack the block (lagging ones, or below the requested
+ * number) behind those that have it instead of dropping them, so a chain whose providers all lag
+ * still answers. A provider whose head polls fail is not judged by its last head (it says nothing
+ * about the block): its breaker decides, on real traffic. A half-open provider goes first when it
+ * has the block: its breaker admits one probe at a time (the others skip it), and without traffic
+ * it would never be seen to recover; a failed probe costs that request one failover. Outliers that
+ * are not left out go next to last, and providers whose history starts above the requested block
+ * (pruned: configured or learned from their answers) go last, not out, in case the learning is wrong.
  */
 export function selectCandidates(chain: ChainRuntime, request: SelectionRequest): Selection {
   if (request.pinnedProviderId !== undefined) {
