@@ -4,7 +4,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { DeadlineWatcher } from './attempt-deadlines.js';
-import type { WatchedAttempt } from './attempt-deadlines.js';
+import type { AttemptWatch, WatchedAttempt } from './attempt-deadlines.js';
 import { joined, sliceChunks } from '../jsonrpc/byte-segments.js';
 import { ResponseScanner } from '../jsonrpc/response-scanner.js';
 import type { ByteRange } from '../jsonrpc/response-scanner.js';
@@ -82,7 +82,7 @@ export class HttpUpstream {
     const body = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(call.method)},"params":${JSON.stringify(call.params ?? [])}}`;
     return new Promise((resolve) => {
       const attempt = new HttpAttempt(this, id, call, this.maxResponseBytes, resolve);
-      this.deadlines.watch(attempt);
+      attempt.watch = this.deadlines.watch(attempt);
       this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body }, attempt);
     });
   }
@@ -111,6 +111,7 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
   readonly timeoutMs: number;
   readonly firstByteTimeoutMs: number | undefined;
   answered = false;
+  watch: AttemptWatch | undefined;
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
   private statusCode = 0;
@@ -209,7 +210,7 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
   private settle(outcome: AttemptOutcome): void {
     if (this.settled) return;
     this.settled = true;
-    this.upstream.deadlines.unwatch(this);
+    if (this.watch !== undefined) this.upstream.deadlines.unwatch(this.watch);
     this.resolve(outcome);
   }
 }

@@ -1,22 +1,26 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeadlineWatcher } from '../../../src/transport/attempt-deadlines.js';
-import type { WatchedAttempt } from '../../../src/transport/attempt-deadlines.js';
+import type { AttemptWatch, WatchedAttempt } from '../../../src/transport/attempt-deadlines.js';
 import { waitFor } from '../../helpers/wait.js';
 
 class FakeAttempt implements WatchedAttempt {
   readonly startedAt = performance.now();
   answered = false;
   expiredAfterMs: number | undefined;
+  private readonly watch: AttemptWatch;
   constructor(
     private readonly watcher: DeadlineWatcher,
     readonly timeoutMs: number,
     readonly firstByteTimeoutMs: number | undefined = undefined,
   ) {
-    watcher.watch(this);
+    this.watch = watcher.watch(this);
   }
   expire(afterMs: number): void {
     this.expiredAfterMs = afterMs;
-    this.watcher.unwatch(this);
+    this.settle();
+  }
+  settle(): void {
+    this.watcher.unwatch(this.watch);
   }
 }
 
@@ -70,11 +74,21 @@ describe('DeadlineWatcher', () => {
   it('never expires an attempt that already settled, and stops ticking when nothing is watched', async () => {
     const w = watcher();
     const attempt = new FakeAttempt(w, 10);
-    w.unwatch(attempt);
+    attempt.settle();
+    attempt.settle(); // twice is harmless
     expect(w.watching).toBe(0);
     const other = new FakeAttempt(w, 30);
     await waitFor(() => other.expiredAfterMs !== undefined, { timeoutMs: 2000, what: 'other expiry' });
     expect(attempt.expiredAfterMs).toBeUndefined();
     expect(w.watching).toBe(0);
+  });
+
+  it('keeps watching the others when attempts settle out of order', async () => {
+    const w = watcher();
+    const attempts = Array.from({ length: 6 }, (_, i) => new FakeAttempt(w, 20 + i));
+    for (const i of [1, 4, 0]) attempts[i]?.settle();
+    expect(w.watching).toBe(3);
+    await waitFor(() => w.watching === 0, { timeoutMs: 2000, what: 'the rest expired' });
+    expect(attempts.map((a) => a.expiredAfterMs !== undefined)).toEqual([false, false, true, true, false, true]);
   });
 });
