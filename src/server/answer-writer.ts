@@ -57,9 +57,10 @@ export function writeAnswer(res: ServerResponse, status: number, headers: string
     for (const s of segments) length += s.length;
     headers.push('content-type', 'application/json', 'content-length', String(length));
     res.writeHead(status, headers);
-    // A small answer goes out with its headers in one write (copying a few kB costs less than a
-    // write per segment); a large one is written as it is held, never joined.
-    if (length <= JOIN_MAX_BYTES) res.end(segments.length === 1 ? segments[0] : Buffer.concat(segments, length));
+    // A small answer is joined into one string: Node joins a string body to the header and writes
+    // them as one chunk (a Buffer body is one more chunk to gather); copying a few kB costs less
+    // than that. A large one is written as it is held, never joined.
+    if (length <= JOIN_MAX_BYTES) res.end(joinedLatin1(segments, length), 'latin1');
     else {
       for (const s of segments) res.write(s);
       res.end();
@@ -88,4 +89,13 @@ export function writeAnswer(res: ServerResponse, status: number, headers: string
     for (const s of segments) compressor.write(s);
     compressor.end();
   });
+}
+
+/**
+ * The segments' bytes as a latin1 string: one char per byte, so written back as latin1 they are
+ * the same bytes (UTF-8 included), without a UTF-8 decode and encode.
+ */
+function joinedLatin1(segments: readonly Buffer[], length: number): string {
+  if (segments.length === 1) return (segments[0] as Buffer).toString('latin1');
+  return Buffer.concat(segments, length).toString('latin1');
 }

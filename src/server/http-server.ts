@@ -15,6 +15,7 @@ import { chainsView, healthView, providersView } from './admin-views.js';
 import type { HealthSource } from './admin-views.js';
 import { DEFAULT_COMPRESSION_THRESHOLD_BYTES, negotiateEncoding, writeAnswer } from './answer-writer.js';
 import type { AnswerCompressionOptions } from './answer-writer.js';
+import { rawHeader } from './raw-header.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import type { RouteCache } from './resolve-route.js';
 import { pathSegments } from './rpc-route.js';
@@ -124,7 +125,7 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   }
   const resolved = deps.routes.resolve(url);
   if (!resolved.ok) return rejectRpc(res, requestId, 404, resolved.code, resolved.message, resolved.reason, deps);
-  const origin = req.headers.origin;
+  const origin = rawHeader(req, 'origin');
   const admission = deps.frontDoor.admit(req, resolved.chain, 'http');
   if (!admission.ok) {
     if (origin !== undefined) setHeaders(res, deps.frontDoor.cors.responseHeaders(origin));

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { rawHeader } from './raw-header.js';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limitBytes: number) {
@@ -10,7 +11,7 @@ export class BodyTooLargeError extends Error {
 /** Reads a request body up to `limitBytes`; rejects with BodyTooLargeError as soon as it is exceeded. */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
+    const declared = Number(rawHeader(req, 'content-length'));
     if (Number.isFinite(declared) && declared > limitBytes) {
       req.resume(); // drain so the socket can answer
       reject(new BodyTooLargeError(limitBytes));
