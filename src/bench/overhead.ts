@@ -4,23 +4,17 @@
  * Each server runs in its own process; the load generator runs here.
  */
 import { generatorInfo } from '../battle/environment.js';
-import { openClosedLoop } from './load.js';
-import type { ClosedLoopGenerator, LoadResult } from './load.js';
+import { closedLoop } from './load.js';
+import type { LoadResult } from './load.js';
 import { askTarget, median, startTarget } from './target-process.js';
 import type { TargetProcess as Target } from './target-process.js';
 
-/** Measured time per arm and round. */
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-/**
- * Within a round the arms take turns in slices of this length (each slice starting with the next
- * arm, so none always follows the same one), and each figure is the median over rounds. On a shared
- * machine whose speed drifts by tens of percent over seconds, back-to-back runs of whole seconds
- * compared drift more than servers; slices put every arm on the same stretch of machine.
- */
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 500);
+// Arms take turns in every round (each round starting with the next arm, so none always follows
+// the same one) and each figure is the median over rounds: on a shared machine a burst of outside
+// load then spoils one round of one arm, not the comparison.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const WARMUP_MS = 1000;
 /**
  * The measured request must reach the upstream through every arm: Lasso answers eth_blockNumber
  * from its own view of the chain, which would flatter it. eth_getBalance over distinct addresses
@@ -39,39 +33,32 @@ async function cpuMicros(target: Target): Promise<number> {
   return cpu.user + cpu.system;
 }
 
+async function measure(target: Target): Promise<LoadResult & { cpuMicrosPerRequest: number }> {
+  const before = await cpuMicros(target);
+  const result = await closedLoop({ url: target.url, body, concurrency: CONCURRENCY, durationMs: DURATION_MS, warmupMs: 1000 });
+  const after = await cpuMicros(target);
+  // Warm-up requests burn CPU too; count them out proportionally is not possible, so include them.
+  const warmupShare = 1000 / (1000 + result.durationMs);
+  return { ...result, cpuMicrosPerRequest: ((after - before) * (1 - warmupShare)) / Math.max(1, result.requests) };
+}
+
 async function main(): Promise<void> {
   console.log(`Measured request: ${METHOD} of ${DISTINCT_ADDRESSES} distinct addresses, cycled (every arm forwards it to the upstream).`);
   const upstream = await startTarget('upstream');
   const passthrough = await startTarget('passthrough', upstream.url);
   const lasso = await startTarget('lasso', upstream.url);
   const arms: Record<string, Target> = { direct: upstream, passthrough, lasso };
-  const names = Object.keys(arms);
-  const loads: Record<string, ClosedLoopGenerator> = Object.fromEntries(names.map((name) => [name, openClosedLoop({ url: arms[name]!.url, body, concurrency: CONCURRENCY })]));
-  const results: Record<string, Array<LoadResult & { cpuMicrosPerRequest: number }>> = { direct: [], passthrough: [], lasso: [] };
-  const slices = Math.max(1, Math.round(DURATION_MS / SLICE_MS));
+  const results: Record<string, ReturnType<typeof measure> extends Promise<infer R> ? R[] : never> = { direct: [], passthrough: [], lasso: [] };
   try {
-    for (const name of names) {
-      await loads[name]!.run(WARMUP_MS);
-      loads[name]!.take();
-    }
     for (let round = 0; round < ROUNDS; round++) {
-      const cpu: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
-      for (let slice = 0; slice < slices; slice++) {
-        const first = (round * slices + slice) % names.length;
-        for (const name of [...names.slice(first), ...names.slice(0, first)]) {
-          const before = await cpuMicros(arms[name]!);
-          await loads[name]!.run(SLICE_MS);
-          cpu[name]! += (await cpuMicros(arms[name]!)) - before;
-        }
-      }
-      for (const name of names) {
-        const r = loads[name]!.take();
-        results[name]!.push({ ...r, cpuMicrosPerRequest: cpu[name]! / Math.max(1, r.requests) });
+      const order = Object.entries(arms);
+      for (const [name, target] of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
+        const r = await measure(target);
+        results[name]!.push(r);
         process.stderr.write(`round ${round + 1} ${name.padEnd(11)} ${r.throughput.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}\n`);
       }
     }
   } finally {
-    await Promise.all(Object.values(loads).map((l) => l.close()));
     for (const t of Object.values(arms)) t.child.kill('SIGKILL');
   }
   const summary = Object.fromEntries(
@@ -86,7 +73,7 @@ async function main(): Promise<void> {
       },
     ]),
   ) as Record<'direct' | 'passthrough' | 'lasso', { throughput: number; p50Ms: number; p99Ms: number; errors: number; cpuMicrosPerRequest: number }>;
-  // Per round, Lasso and the pass-through ran in alternating slices: the ratio is the median of those pairs.
+  // Per round, Lasso and the pass-through ran back to back: the ratio is the median of those pairs.
   const ratio = median(results.lasso!.map((r, i) => r.throughput / (results.passthrough![i] as LoadResult).throughput));
   console.log('\nLasso runs with its response cache and coalescing off: every request reaches the upstream, as through the pass-through.');
   console.log('\narm          req/s    p50 ms   p99 ms   errors   server CPU µs/req');
@@ -95,7 +82,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nLasso / pass-through throughput ratio: ${ratio.toFixed(3)} (goal >= 0.85)`);
   console.log(`Lasso CPU per request: ${summary.lasso.cpuMicrosPerRequest.toFixed(1)} µs (pass-through ${summary.passthrough.cpuMicrosPerRequest.toFixed(1)} µs)`);
-  console.log(JSON.stringify({ bench: 'overhead', generator: generatorInfo(), cache: 'off', durationMs: DURATION_MS, sliceMs: SLICE_MS, concurrency: CONCURRENCY, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3) }));
+  console.log(JSON.stringify({ bench: 'overhead', generator: generatorInfo(), cache: 'off', durationMs: DURATION_MS, concurrency: CONCURRENCY, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3) }));
 }
 
 main().catch((err: unknown) => {
