@@ -118,8 +118,8 @@ function orderByStrategy(chain: ChainRuntime, request: SelectionRequest, provide
 
 /** What the strategy orders by; `best` also gets each candidate's score evidence. */
 function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime[], request: SelectionRequest): RankCandidate[] {
-  const ranked = providers.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, request.method) }));
-  if (request.strategy !== 'best') return ranked;
+  const { method } = request;
+  if (request.strategy !== 'best') return providers.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, method) }));
   const facts = providers.map((p) => ({
     id: p.id,
     inFlight: p.inFlight,
@@ -127,8 +127,8 @@ function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime
     lagBlocks: Math.max(0, chain.view.lagOf(p) ?? 0),
     recoveredAt: latest(p.httpBreaker.recoveredAt, p.head.reachableSince),
   }));
-  const evidence = candidateEvidence(chain.evidence, request.method, facts);
-  return ranked.map((c, i) => ({ ...c, evidence: evidence[i] }));
+  const evidence = candidateEvidence(chain.evidence, method, facts);
+  return providers.map((p, i) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, method), evidence: evidence[i] }));
 }
 
 /** Providers that lack the block: the closest to having it first. */

@@ -45,9 +45,10 @@ export const DEFAULT_CANDIDATE_EVIDENCE_OPTIONS: Required<CandidateEvidenceOptio
 
 /** Score evidence of every candidate, in input order. */
 export function candidateEvidence(store: EvidenceStore, method: string, candidates: readonly CandidateFacts[], options: CandidateEvidenceOptions = {}): ScoreEvidence[] {
-  const o = { ...DEFAULT_CANDIDATE_EVIDENCE_OPTIONS, ...options };
-  const own = candidates.map((c) => store.tailLatency(c.id, method, o.methodMaxAgeMs));
-  const probe = candidates.map((c) => store.tailLatency(c.id, PROBE_METHOD, o.probeMaxAgeMs));
+  const methodMaxAgeMs = options.methodMaxAgeMs ?? DEFAULT_CANDIDATE_EVIDENCE_OPTIONS.methodMaxAgeMs;
+  const probeMaxAgeMs = options.probeMaxAgeMs ?? DEFAULT_CANDIDATE_EVIDENCE_OPTIONS.probeMaxAgeMs;
+  const own = candidates.map((c) => store.tailLatency(c.id, method, methodMaxAgeMs));
+  const probe = candidates.map((c) => store.tailLatency(c.id, PROBE_METHOD, probeMaxAgeMs));
   let reference: { method: TailLatency; probe: TailLatency } | undefined;
   for (let i = 0; i < candidates.length && reference === undefined; i++) {
     const m = own[i];

@@ -151,10 +151,10 @@ export class EvidenceStore {
    * and the last attempt is at most `maxAgeMs` old (a window nobody refreshes would vouch for a
    * provider long after it changed); undefined otherwise.
    */
-  tailLatency(providerId: string, method: string, maxAgeMs = Infinity): TailLatency | undefined {
+  tailLatency(providerId: string, method: string, maxAgeMs = Infinity): Readonly<TailLatency> | undefined {
     const m = this.#providers.get(providerId)?.methods.get(method);
     if (m === undefined || m.recent.count < this.#minSamples || this.#now() - (m.lastSeenAt ?? -Infinity) > maxAgeMs) return undefined;
-    return { p50: m.recent.quantile(0.5) as number, p90: m.recent.quantile(0.9) as number, p99: m.recent.quantile(0.99) as number };
+    return m.recent.tail();
   }
 
   /** Time-decayed mean latency across all methods; undefined = unmeasured. */

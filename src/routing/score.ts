@@ -57,15 +57,17 @@ export function isSaturated(evidence: Pick<ScoreEvidence, 'inFlight' | 'capacity
 export function scoreCandidate(evidence: ScoreEvidence, options: ScoreOptions = {}): number | undefined {
   const { latency } = evidence;
   if (latency === undefined) return undefined;
-  const o = { ...DEFAULT_SCORE_OPTIONS, ...options };
+  // Read one by one rather than merged into a new object: this runs per candidate per request.
+  const failureCostMs = options.failureCostMs ?? DEFAULT_SCORE_OPTIONS.failureCostMs;
+  const lagCostMs = options.lagCostMs ?? DEFAULT_SCORE_OPTIONS.lagCostMs;
   // A request beyond the pool waits for a connection: about one median per full round of the pool.
   const queued = Math.max(0, evidence.inFlight + 1 - evidence.capacity);
   const queueMs = evidence.capacity > 0 ? (queued / evidence.capacity) * latency.p50 : 0;
   return (
     tailCostMs(latency) +
     queueMs +
-    (evidence.errorRate ?? 0) * o.failureCostMs +
-    Math.max(0, evidence.lagBlocks) * o.lagCostMs
+    (evidence.errorRate ?? 0) * failureCostMs +
+    Math.max(0, evidence.lagBlocks) * lagCostMs
   );
 }
 

@@ -142,8 +142,9 @@ function best(random: () => number, tieMargin: number, tieMarginMs: number, scor
         const pick = Math.min(ties - 1, Math.floor(random() * ties));
         measured.unshift(...measured.splice(pick, 1));
       }
-      const [first, ...rest] = measured.map((m) => m.c) as [RankCandidate, ...RankCandidate[]];
-      return [first, ...unmeasured, ...rest];
+      const ordered = measured.map((m) => m.c);
+      ordered.splice(1, 0, ...unmeasured);
+      return ordered;
     },
   };
 }
