@@ -2,6 +2,7 @@ import type { ChainRuntime } from '../providers/chain-runtime.js';
 import type { ProviderRuntime } from '../providers/provider.js';
 import { servesBlock } from '../providers/servable-range.js';
 import { candidateEvidence } from '../routing/candidate-evidence.js';
+import type { CandidateFacts } from '../routing/candidate-evidence.js';
 import type { RankCandidate, StrategyName } from '../routing/index.js';
 import type { BlockTarget } from './block-target.js';
 
@@ -119,16 +120,18 @@ function orderByStrategy(chain: ChainRuntime, request: SelectionRequest, provide
 /** What the strategy orders by; `best` also gets each candidate's score evidence. */
 function rankCandidates(chain: ChainRuntime, providers: readonly ProviderRuntime[], request: SelectionRequest): RankCandidate[] {
   const { method } = request;
-  if (request.strategy !== 'best') return providers.map((p) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, method) }));
-  const facts = providers.map((p) => ({
+  const evidence = request.strategy === 'best' ? candidateEvidence(chain.evidence, method, providers.map((p) => candidateFacts(chain, p))) : undefined;
+  return providers.map((p, i) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, method), evidence: evidence?.[i] }));
+}
+
+function candidateFacts(chain: ChainRuntime, p: ProviderRuntime): CandidateFacts {
+  return {
     id: p.id,
     inFlight: p.inFlight,
     capacity: p.config.maxConcurrent,
     lagBlocks: Math.max(0, chain.view.lagOf(p) ?? 0),
     recoveredAt: latest(p.httpBreaker.recoveredAt, p.head.reachableSince),
-  }));
-  const evidence = candidateEvidence(chain.evidence, method, facts);
-  return providers.map((p, i) => ({ providerId: p.id, priority: p.priority, latencyMs: chain.evidence.latencyMs(p.id, method), evidence: evidence[i] }));
+  };
 }
 
 /** Providers that lack the block: the closest to having it first. */

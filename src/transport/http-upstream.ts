@@ -82,7 +82,6 @@ export class HttpUpstream {
     const body = `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(call.method)},"params":${JSON.stringify(call.params ?? [])}}`;
     return new Promise((resolve) => {
       const attempt = new HttpAttempt(this, id, call, this.maxResponseBytes, resolve);
-      attempt.watch = this.deadlines.watch(attempt);
       this.pool.dispatch({ path: this.path, method: 'POST', headers: this.headers, body }, attempt);
     });
   }
@@ -111,7 +110,7 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
   readonly timeoutMs: number;
   readonly firstByteTimeoutMs: number | undefined;
   answered = false;
-  watch: AttemptWatch | undefined;
+  private readonly watch: AttemptWatch;
   private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
   private statusCode = 0;
@@ -130,6 +129,7 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
     this.timeoutMs = call.timeoutMs;
     const firstByteMs = call.firstByteTimeoutMs;
     this.firstByteTimeoutMs = firstByteMs !== undefined && firstByteMs < call.timeoutMs ? firstByteMs : undefined;
+    this.watch = upstream.deadlines.watch(this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -210,7 +210,7 @@ class HttpAttempt implements Dispatcher.DispatchHandler, WatchedAttempt {
   private settle(outcome: AttemptOutcome): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.watch !== undefined) this.upstream.deadlines.unwatch(this.watch);
+    this.upstream.deadlines.unwatch(this.watch);
     this.resolve(outcome);
   }
 }
