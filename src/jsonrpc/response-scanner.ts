@@ -418,6 +418,10 @@ export class ResponseScanner {
 
   private memberOf(start: number, end: number, nested: boolean): number {
     if (end - start > MAX_INTERESTING_KEY_BYTES) return M_OTHER;
+    // The usual key (plain, inside the chunk being scanned) is compared where it lies.
+    const chunk = this.chunks[this.chunks.length - 1] as Buffer;
+    const from = start - this.base;
+    if (from >= 0 && isPlain(chunk, from, end - this.base)) return memberAt(chunk, from, end - this.base, nested);
     let key = joined(sliceChunks(this.chunks, start, end)).toString('latin1');
     if (key.includes('\\')) {
       try {
@@ -429,6 +433,34 @@ export class ResponseScanner {
     if (nested) return key === 'number' ? M_NUMBER : key === 'hash' ? M_HASH : M_OTHER;
     return key === 'result' ? M_RESULT : key === 'error' ? M_ERROR : key === 'id' ? M_ID : key === 'jsonrpc' ? M_JSONRPC : M_OTHER;
   }
+}
+
+const KEYS = {
+  result: Buffer.from('result'),
+  error: Buffer.from('error'),
+  id: Buffer.from('id'),
+  jsonrpc: Buffer.from('jsonrpc'),
+  number: Buffer.from('number'),
+  hash: Buffer.from('hash'),
+};
+
+/** Bytes [start, end) of `buf` hold no backslash: a key there means what it spells. */
+function isPlain(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === 0x5c) return false;
+  return true;
+}
+
+function spells(buf: Buffer, start: number, end: number, key: Buffer): boolean {
+  return end - start === key.length && buf.compare(key, 0, key.length, start, end) === 0;
+}
+
+/** What the plain key at bytes [start, end) of `buf` names. */
+function memberAt(buf: Buffer, start: number, end: number, nested: boolean): number {
+  if (nested) return spells(buf, start, end, KEYS.number) ? M_NUMBER : spells(buf, start, end, KEYS.hash) ? M_HASH : M_OTHER;
+  if (spells(buf, start, end, KEYS.result)) return M_RESULT;
+  if (spells(buf, start, end, KEYS.error)) return M_ERROR;
+  if (spells(buf, start, end, KEYS.id)) return M_ID;
+  return spells(buf, start, end, KEYS.jsonrpc) ? M_JSONRPC : M_OTHER;
 }
 
 /**
