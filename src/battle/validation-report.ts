@@ -29,6 +29,8 @@ interface OverheadBench {
   bench: 'overhead';
   summary: Record<string, { throughput: number; p50Ms: number; p99Ms: number; cpuMicrosPerRequest?: number }>;
   ratio: number;
+  /** Lasso / pass-through throughput of each round (the ratio is their median). */
+  roundRatios?: number[];
 }
 
 interface WsBench {
@@ -236,7 +238,9 @@ export function renderValidationReport(s: ValidationSources): string {
   out.push('', '## Known limits', '');
   if (s.overhead) {
     const rows = Object.entries(s.overhead.data.summary).map(([arm, v]) => [arm, String(Math.round(v.throughput)), formatMs(v.p50Ms), formatMs(v.p99Ms), v.cpuMicrosPerRequest === undefined ? '—' : `${v.cpuMicrosPerRequest.toFixed(1)} µs`]);
-    out.push(`Throughput of one Lasso process (\`npm run bench:overhead\`, [${s.overhead.file}](${relative('docs', s.overhead.file)})); Lasso / pass-through ratio ${s.overhead.data.ratio}:`, '', markdownTable({ header: ['arm', 'req/s', 'p50', 'p99', 'CPU / request'], rows }), '');
+    const rounds = s.overhead.data.roundRatios;
+    const spread = rounds && rounds.length > 1 ? `, the median of ${rounds.length} rounds (per round from ${Math.min(...rounds)} to ${Math.max(...rounds)})` : '';
+    out.push(`Throughput of one Lasso process (\`npm run bench:overhead\`, [${s.overhead.file}](${relative('docs', s.overhead.file)})); Lasso / pass-through ratio ${s.overhead.data.ratio}${spread}:`, '', markdownTable({ header: ['arm', 'req/s', 'p50', 'p99', 'CPU / request'], rows }), '');
   } else {
     out.push('- Throughput of one process: no `bench:overhead` result is committed (docs/results/bench-overhead.json, the JSON line the bench prints last).');
   }
