@@ -11,9 +11,9 @@ import type { TargetProcess as Target } from './target-process.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-// Arms take turns in every round (each round starting with the next arm, so none always follows
-// the same one) and each figure is the median over rounds: on a shared machine a burst of outside
-// load then spoils one round of one arm, not the comparison.
+// Arms take turns in every round and each figure is the median over rounds: on a shared machine a
+// burst of outside load then spoils one round of one arm, not the comparison. Lasso and the
+// pass-through always run back to back, each going first in every other round.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 /**
  * Every arm first runs this long unmeasured: the first seconds of a fresh process run colder code
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     for (const target of Object.values(arms)) await closedLoop({ url: target.url, body, concurrency: CONCURRENCY, durationMs: WARMUP_MS, warmupMs: 0 });
     for (let round = 0; round < ROUNDS; round++) {
       const order = Object.entries(arms);
-      for (const [name, target] of [...order.slice(round % order.length), ...order.slice(0, round % order.length)]) {
+      for (const [name, target] of round % 2 === 0 ? order : order.reverse()) {
         const r = await measure(target);
         results[name]!.push(r);
         process.stderr.write(`round ${round + 1} ${name.padEnd(11)} ${r.throughput.toFixed(0)} req/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms errors ${r.errors}\n`);
