@@ -49,9 +49,9 @@ const JOIN_MAX_BYTES = 16 * 1024;
  * Writes a JSON answer held as segments (see src/jsonrpc/byte-segments.ts) without joining them:
  * as they are with a content-length, or through a streaming compressor (zlib's thread pool, so the
  * event loop only hands chunks over). `headers` is a flat [name, value, ...] list for writeHead.
- * Returns the bytes put on the wire, once known (after the compressor finished).
+ * Returns the bytes put on the wire: at once when uncompressed, else once the compressor finished.
  */
-export function writeAnswer(res: ServerResponse, status: number, headers: string[], segments: readonly Buffer[], encoding: AnswerEncoding | undefined): Promise<number> {
+export function writeAnswer(res: ServerResponse, status: number, headers: string[], segments: readonly Buffer[], encoding: AnswerEncoding | undefined): number | Promise<number> {
   if (encoding === undefined) {
     let length = 0;
     for (const s of segments) length += s.length;
@@ -65,7 +65,7 @@ export function writeAnswer(res: ServerResponse, status: number, headers: string
       for (const s of segments) res.write(s);
       res.end();
     }
-    return Promise.resolve(length);
+    return length;
   }
   headers.push('content-type', 'application/json', 'content-encoding', encoding, 'vary', 'accept-encoding');
   res.writeHead(status, headers);

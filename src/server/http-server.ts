@@ -186,7 +186,8 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
     (compression?.enabled ?? true) && jsonBytes >= (compression?.thresholdBytes ?? DEFAULT_COMPRESSION_THRESHOLD_BYTES)
       ? negotiateEncoding(req.headers['accept-encoding'])
       : undefined;
-  const wireBytes = await writeAnswer(res, limited ? 429 : 200, headers, result.body, encoding);
+  const written = writeAnswer(res, limited ? 429 : 200, headers, result.body, encoding);
+  const wireBytes = typeof written === 'number' ? written : await written;
   deps.metrics.recordHttpAnswerBytes(chain.name, encoding ?? 'identity', jsonBytes, wireBytes);
 }
 

@@ -194,6 +194,16 @@ describe('spliced answers', () => {
     );
   });
 
+  it('frame a small result in one buffer, and never copy a large one', () => {
+    const small = splicedSuccess('"é"', [Buffer.from('"0x'), Buffer.from('1"')]);
+    expect(small).toHaveLength(1);
+    expect(joined(small).toString()).toBe('{"jsonrpc":"2.0","id":"é","result":"0x1"}');
+    const result = Buffer.alloc(5000, '1');
+    const large = splicedSuccess('2', [result]);
+    expect(large[1]).toBe(result);
+    expect(joined(large).toString()).toBe(`{"jsonrpc":"2.0","id":2,"result":${result.toString()}}`);
+  });
+
   it('join a batch in order', () => {
     const a = splicedSuccess('1', [Buffer.from('[1,'), Buffer.from('2]')]);
     const b = splicedSuccess('"x"', [Buffer.from('null')]);
