@@ -101,7 +101,8 @@ export class ResponseScanner {
   private numberState = 0;
   private literal: Buffer = NULL;
   private pending = 0;
-  private stack = new Uint8Array(64);
+  /** OBJECT or ARRAY per open container (a plain array: no typed array to allocate per answer). */
+  private readonly stack: number[] = [];
   private depth = 0;
   /** Bytes of the body before the current chunk. */
   private base = 0;
@@ -320,11 +321,6 @@ export class ResponseScanner {
   }
 
   private open(kind: number): void {
-    if (this.depth === this.stack.length) {
-      const grown = new Uint8Array(this.stack.length * 2);
-      grown.set(this.stack);
-      this.stack = grown;
-    }
     if (this.depth === 0) this.topIsObject = kind === OBJECT;
     this.stack[this.depth++] = kind;
   }
