@@ -82,14 +82,14 @@ async function main(): Promise<void> {
   // Per round, Lasso and the pass-through ran back to back: the ratio is the median of those pairs.
   const roundRatios = results.lasso!.map((r, i) => r.throughput / (results.passthrough![i] as LoadResult).throughput);
   const ratio = median(roundRatios);
-  const [low, high] = quartiles(roundRatios);
   console.log('\nLasso runs with its response cache and coalescing off: every request reaches the upstream, as through the pass-through.');
   console.log('\narm          req/s    p50 ms   p99 ms   errors   server CPU µs/req');
   for (const [name, s] of Object.entries(summary)) {
     console.log(`${name.padEnd(12)} ${String(s.throughput).padStart(6)}   ${s.p50Ms.toFixed(2).padStart(6)}   ${s.p99Ms.toFixed(2).padStart(6)}   ${String(s.errors).padStart(6)}   ${s.cpuMicrosPerRequest.toFixed(1).padStart(8)}`);
   }
   console.log(`\nLasso / pass-through throughput ratio: ${ratio.toFixed(3)} (goal >= 0.85), the median of ${ROUNDS} rounds`);
-  console.log(`Per round: ${roundRatios.map((r) => r.toFixed(3)).join(' ')} (middle half ${low.toFixed(3)} to ${high.toFixed(3)})`);
+  const middle = roundRatios.length >= 4 ? quartiles(roundRatios) : undefined;
+  console.log(`Per round: ${roundRatios.map((r) => r.toFixed(3)).join(' ')}${middle ? ` (middle half ${middle[0].toFixed(3)} to ${middle[1].toFixed(3)})` : ''}`);
   console.log(`Lasso CPU per request: ${summary.lasso.cpuMicrosPerRequest.toFixed(1)} µs (pass-through ${summary.passthrough.cpuMicrosPerRequest.toFixed(1)} µs)`);
   console.log(JSON.stringify({ bench: 'overhead', generator: generatorInfo(), cache: 'off', durationMs: DURATION_MS, concurrency: CONCURRENCY, warmupMs: WARMUP_MS, rounds: ROUNDS, summary, ratio: +ratio.toFixed(3), roundRatios: roundRatios.map((r) => +r.toFixed(3)) }));
 }

@@ -11,16 +11,24 @@ export interface TargetProcess {
 
 const TARGET_SCRIPT = fileURLToPath(new URL('./target.js', import.meta.url));
 
+/** How long a target gets to start listening before it is killed and the benchmark fails. */
+const START_DEADLINE_MS = 60_000;
+
 /** Forks target.ts for `kind` with its arguments (upstream URLs, see target.ts) and waits until it listens. */
 export function startTarget(kind: TargetKind, ...args: string[]): Promise<TargetProcess> {
   const child = fork(TARGET_SCRIPT, [kind, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
+  let deadline: NodeJS.Timeout | undefined;
+  return new Promise<TargetProcess>((resolve, reject) => {
+    deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${kind} did not start listening within ${START_DEADLINE_MS / 1000} s`));
+    }, START_DEADLINE_MS);
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}`)));
     child.on('message', (msg: { ready?: boolean; url?: string }) => {
       if (msg.ready && msg.url) resolve({ child, url: msg.url });
     });
-  });
+  }).finally(() => clearTimeout(deadline));
 }
 
 /** How long a target gets to exit on SIGTERM before it is killed. */
