@@ -1,3 +1,4 @@
+import { totalLength } from './byte-segments.js';
 import type { JsonRpcId } from './types.js';
 
 /**
@@ -29,8 +30,7 @@ const COPY_MAX_BYTES = 4096;
 /** A success answer for the client's id around the result's segments. */
 export function splicedSuccess(clientIdText: string, result: readonly Buffer[]): Buffer[] {
   const head = `{"jsonrpc":"2.0","id":${clientIdText},"result":`;
-  let resultBytes = 0;
-  for (const segment of result) resultBytes += segment.length;
+  const resultBytes = totalLength(result);
   if (resultBytes > COPY_MAX_BYTES) return [Buffer.from(head, 'utf8'), ...result, RESULT_TAIL];
   const headBytes = Buffer.byteLength(head, 'utf8');
   const answer = Buffer.allocUnsafe(headBytes + resultBytes + 1);
