@@ -107,7 +107,6 @@ export async function startLasso(options: StartLassoOptions): Promise<LassoInsta
   }
   const healthSources: HealthSource[] = [() => (redis && !redis.reachable ? ['redis unreachable: limits running locally'] : [])];
   const loopLag = new LoopLagMonitor();
-  loopLag.start();
   const filters = new FilterService(config.filters, { execute: { metrics, logger, loopLag }, metrics: new FilterMetrics(metrics.registry), ...(redis && { redis }), ...(options.now && { now: options.now }) });
   const subscriptionServices = new Map<ChainRuntime, SubscriptionService>();
   const dashboard = new Dashboard({ chains, metrics, events, logger, subscriptions: (chain) => subscriptionServices.get(chain), ...(options.now && { now: options.now }) });

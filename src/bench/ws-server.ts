@@ -187,7 +187,6 @@ async function startLassoTarget(mode: 'front' | 'engine', nodeJson: string | und
   }
   const config = lassoConfigSchema.parse({ server: { host: '127.0.0.1', port: 0, websocket }, logging: { level: 'silent' }, chains: { bench: chain } });
   const loopLag = new LoopLagMonitor();
-  loopLag.start();
   const lasso = await startLasso({
     config,
     logger,
