@@ -40,8 +40,12 @@ describe('tail latency: hedging, adaptive timeouts, coalescing', () => {
     const runs = [];
     for (let i = 0; i < 30; i++) runs.push(await timed(cluster.rpcUrl, 'eth_getBalance', [addr(counter++), 'latest']));
     expect(runs.every((r) => r.res.body.result !== undefined)).toBe(true);
-    // Fixed per-method timeout is 2000 ms; hedge delay floor is 20 ms.
-    expect(Math.max(...runs.map((r) => r.ms))).toBeLessThan(250);
+    // Fixed per-method timeout is 2000 ms; hedge delay floor is 20 ms. The typical request is
+    // answered within a few hedge delays; none waits for the fixed timeout, even when a busy
+    // machine stalls this process for a moment.
+    const ms = runs.map((r) => r.ms);
+    expect(percentile(ms, 0.5)).toBeLessThan(100);
+    expect(Math.max(...ms)).toBeLessThan(1000);
     expect(runs.filter((r) => r.res.headers['x-lasso-hedged'] === '1').length).toBeGreaterThan(0);
     const state = (await getJson(`${cluster.lasso.url}/api/providers`)).chains[0].providers[0];
     expect(state.channels[0].breaker).toBe('open');

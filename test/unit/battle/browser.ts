@@ -35,7 +35,8 @@ export async function launchChromium(): Promise<TestBrowser> {
     CHROMIUM,
     ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', 'about:blank'],
     // Its own process group, so that the renderer and utility helpers it forks can be killed with it.
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    // TMPDIR inside the profile: chromium's singleton socket directory then goes when the profile does.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TMPDIR: profile } },
   );
   const pid = child.pid;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
