@@ -35,6 +35,8 @@ export interface AttemptRaceRequest {
   rangeSize: number | undefined;
   /** The block the request reads, to judge null answers. */
   target: BlockTarget;
+  /** The client's `x-lasso-request-id`, for the logs. */
+  requestId: string | undefined;
 }
 
 /** How a race ended. */
@@ -136,7 +138,7 @@ export class AttemptRace {
       if (this.running === 0 && !this.launch()) continue;
       this.deps.metrics.failovers.inc({ chain: this.chain.name, method: this.request.methodLabel, from_provider: provider.id, reason: classification.errorClass });
       this.deps.logger.info(
-        { chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, cause: describeOutcome(outcome) },
+        { requestId: this.request.requestId, chain: this.chain.name, method: this.request.method, provider: provider.id, errorClass: classification.errorClass, cause: describeOutcome(outcome) },
         'failover',
       );
       this.chain.events.emit({ type: 'failover', chain: this.chain.name, provider: provider.id, method: this.request.methodLabel, errorClass: classification.errorClass, reason: classification.reason });

@@ -173,6 +173,7 @@ async function routeToProviders(
       hedgeable: !pinned && policy.replaySafe && hedging.enabled && !hedging.disabledMethods.includes(method),
       rangeSize,
       target,
+      requestId: route.requestId,
     },
     deps,
   );
@@ -280,7 +281,7 @@ async function failureAnswer(last: AttemptResult, attempts: number, rateLimitedR
   if (rateLimitedRetryAfterMs !== undefined) return rateLimitedAnswer(rateLimitedRetryAfterMs, attempts);
   const cause = describeOutcome(outcome);
   ctx.logger.warn(
-    { chain: ctx.chain.name, method: ctx.method, provider: provider.id, attempts, errorClass: classification.errorClass, cause },
+    { requestId: ctx.route.requestId, chain: ctx.chain.name, method: ctx.method, provider: provider.id, attempts, errorClass: classification.errorClass, cause },
     'request failed: no provider left to try',
   );
   if (!ctx.policy.replaySafe && mayHaveReachedUpstream(outcome)) return unknownWriteAnswer(ctx.method, ctx.params, provider.id, cause, attempts);

@@ -90,7 +90,7 @@ async function runItem(
   if (deps.logger.isLevelEnabled('debug')) {
     const { outcome, providerId: provider, attempts } = routed;
     // `client` is the key's id or the client's address, never the key.
-    deps.logger.debug({ chain: chain.name, client: route.client, method: request.method, outcome, provider, attempts, ms: seconds * 1000 }, 'request');
+    deps.logger.debug({ requestId: route.requestId, chain: chain.name, client: route.client, method: request.method, outcome, provider, attempts, ms: seconds * 1000 }, 'request');
   }
   if (!('id' in request) || request.id === undefined) return { answer: undefined, routed };
   const answer =

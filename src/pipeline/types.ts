@@ -29,6 +29,8 @@ export interface RouteOptions {
   deadline: number;
   /** Who is asking (`key:<id>` or `ip:<address>`): the owner of the filters it creates. */
   client?: string;
+  /** The id the client got in `x-lasso-request-id`: in every log line about this request, to find it by. */
+  requestId?: string;
   /** false: neither answered from nor kept in the response cache (reads that must see each provider's own answer). @default true */
   useCache?: boolean;
 }

@@ -161,7 +161,7 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, url: string,
   const result = await handlePayload(
     chain,
     payload,
-    { strategy, pinnedProviderId, deadline: chain.now() + options.requestTimeoutMs, client: clientIdentity(admission.client, req) },
+    { strategy, pinnedProviderId, deadline: chain.now() + options.requestTimeoutMs, client: clientIdentity(admission.client, req), requestId },
     'http',
     deps,
     charged?.refusals,

@@ -39,14 +39,14 @@ describe('a chain whose only provider refuses connections', () => {
     expect(JSON.stringify(log.lines)).not.toContain('s3cret-key');
   });
 
-  it('answers with the provider id and the cause in error.data, and logs a failure, not a failover', async () => {
+  it('answers with the provider id and the cause in error.data, and logs a failure, not a failover, under the request id the client got', async () => {
     const res = await rpc(`${lasso.url}/rpc/test`, 'eth_getBalance', ['0x0000000000000000000000000000000000000001', 'latest']);
     expect(res.body.error.code).toBe(-32000);
     expect(res.body.error.data).toMatchObject({ provider: 'dead', cause: 'connection refused' });
     expect(res.body.error.message).toContain('dead: connection refused');
     expect(JSON.stringify(res.body)).not.toContain('s3cret-key');
     const failure = await log.waitFor((l) => l.msg === 'request failed: no provider left to try' && l.method === 'eth_getBalance', 2000);
-    expect(failure).toMatchObject({ level: 40, provider: 'dead', cause: 'connection refused' });
+    expect(failure).toMatchObject({ level: 40, provider: 'dead', cause: 'connection refused', requestId: res.headers['x-lasso-request-id'] });
     expect(log.lines.filter((l) => l.msg === 'failover')).toEqual([]);
   });
 
