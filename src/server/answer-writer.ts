@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
+import { totalLength } from '../jsonrpc/byte-segments.js';
 
 export type AnswerEncoding = 'gzip' | 'br';
 
@@ -53,8 +54,7 @@ const JOIN_MAX_BYTES = 16 * 1024;
  */
 export function writeAnswer(res: ServerResponse, status: number, headers: string[], segments: readonly Buffer[], encoding: AnswerEncoding | undefined): number | Promise<number> {
   if (encoding === undefined) {
-    let length = 0;
-    for (const s of segments) length += s.length;
+    const length = totalLength(segments);
     headers.push('content-type', 'application/json', 'content-length', String(length));
     res.writeHead(status, headers);
     // A small answer is joined into one string: Node joins a string body to the header and writes
